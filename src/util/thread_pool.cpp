@@ -1,0 +1,81 @@
+// ThreadPool implementation: a shared task counter guarded by one mutex; tasks are coarse (tiles,
+// heads), so the lock is taken a handful of times per parallel region.
+#include "util/thread_pool.h"
+
+#include <algorithm>
+
+namespace rwkv {
+
+ThreadPool::ThreadPool(int n_threads) {
+  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  n_threads_ = n_threads;
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::worker_loop(int index) {
+  unsigned long seen = 0;
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait(lock, [&] { return stop_ || (generation_ != seen && next_task_ < job_tasks_); });
+    if (stop_) return;
+    seen = generation_;
+    while (next_task_ < job_tasks_) {
+      std::size_t task = next_task_++;
+      const auto* job = job_;
+      lock.unlock();
+      (*job)(task, index);
+      lock.lock();
+      if (++finished_tasks_ == job_tasks_) done_.notify_all();
+    }
+  }
+}
+
+void ThreadPool::run_tasks(std::size_t n_tasks, const std::function<void(std::size_t, int)>& fn) {
+  if (n_tasks == 0) return;
+  if (n_threads_ == 1 || n_tasks == 1) {
+    for (std::size_t t = 0; t < n_tasks; ++t) fn(t, 0);
+    return;
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  job_ = &fn;
+  job_tasks_ = n_tasks;
+  next_task_ = 0;
+  finished_tasks_ = 0;
+  ++generation_;
+  wake_.notify_all();
+  while (next_task_ < job_tasks_) {
+    std::size_t task = next_task_++;
+    lock.unlock();
+    fn(task, 0);
+    lock.lock();
+    ++finished_tasks_;
+  }
+  done_.wait(lock, [&] { return finished_tasks_ == job_tasks_; });
+  job_ = nullptr;
+  job_tasks_ = 0;
+  next_task_ = 0;
+}
+
+void ThreadPool::parallel_for(std::size_t n, std::size_t grain,
+                              const std::function<void(std::size_t, std::size_t, int)>& fn) {
+  if (n == 0) return;
+  grain = std::max<std::size_t>(grain, 1);
+  std::size_t pieces = std::min<std::size_t>(n_threads_, (n + grain - 1) / grain);
+  std::size_t step = (n + pieces - 1) / pieces;
+  pieces = (n + step - 1) / step;
+  run_tasks(pieces, [&](std::size_t p, int thread) {
+    std::size_t begin = p * step;
+    fn(begin, std::min(n, begin + step), thread);
+  });
+}
+
+}  // namespace rwkv
