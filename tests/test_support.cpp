@@ -36,7 +36,9 @@ std::filesystem::path golden(const std::string& relative) {
   return p;
 }
 
-std::filesystem::path vocab_path() { return shared_dir() / "vocab" / "rwkv_vocab_v20230424.txt"; }
+std::filesystem::path vocab_path() {
+  return shared_dir() / "vocab" / "rwkv_vocab_v20230424.txt";
+}
 
 NpyArray load_npy(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -58,7 +60,8 @@ NpyArray load_npy(const std::filesystem::path& path) {
   }
   std::string header(hlen, '\0');
   in.read(header.data(), hlen);
-  if (header.find("'descr': '<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
+  if (header.find("'descr': '<f4'") == std::string::npos ||
+      header.find("'fortran_order': False") == std::string::npos)
     throw std::runtime_error("npy must be <f4 C order: " + path.string());
   NpyArray a;
   auto lp = header.find('(', header.find("'shape'"));
@@ -79,7 +82,8 @@ NpyArray load_npy(const std::filesystem::path& path) {
 
 TempDir::TempDir() {
   std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() / ("rwkv-test-" + std::to_string(rd()) + std::to_string(::getpid()));
+  path_ = std::filesystem::temp_directory_path() /
+          ("rwkv-test-" + std::to_string(rd()) + std::to_string(::getpid()));
   std::filesystem::create_directories(path_);
 }
 TempDir::~TempDir() {
@@ -98,8 +102,8 @@ CliResult run_cli(const std::string& args, const std::string& stdin_text) {
   TempDir tmp;
   auto in = tmp.path() / "stdin", out = tmp.path() / "stdout", err = tmp.path() / "stderr";
   std::ofstream(in, std::ios::binary) << stdin_text;
-  std::string cmd = std::string("'") + RWKV_CLI_PATH + "' " + args + " <'" + in.string() + "' >'" + out.string() +
-                    "' 2>'" + err.string() + "'";
+  std::string cmd = std::string("'") + RWKV_CLI_PATH + "' " + args + " <'" + in.string() + "' >'" +
+                    out.string() + "' 2>'" + err.string() + "'";
   int status = std::system(cmd.c_str());
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return {code, read_all(out), read_all(err)};
@@ -118,7 +122,7 @@ CliResult run_cli(const std::string& args, const std::string& stdin_text) {
     }
   }
   if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << bad << " of " << n << " values differ by more than " << max_abs
-                                       << "; worst at [" << worst_i << "]: got " << got[worst_i] << ", want "
-                                       << want[worst_i] << " (diff " << worst << ")";
+  return ::testing::AssertionFailure()
+         << bad << " of " << n << " values differ by more than " << max_abs << "; worst at [" << worst_i
+         << "]: got " << got[worst_i] << ", want " << want[worst_i] << " (diff " << worst << ")";
 }

@@ -1,6 +1,104 @@
-// Placeholder until the embed command lands (replaced by its owner).
+// rwkv embed: sentence embeddings from an EmbeddingRWKV checkpoint, one JSON line per input, in order.
+#include <memory>
+
 #include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/inputs.h"
+#include "pipeline/embedder.h"
+#include "pipeline/preprocess.h"
+#include "rwkv/error.h"
+#include "util/strcat.h"
 
 namespace rwkv::cli {
-void add_embed_command(CLI::App&) {}
+
+namespace {
+
+struct EmbedArgs {
+  std::string model, input, task = "retr", policy = "simple";
+  std::optional<std::string> vocab;
+  std::vector<std::string> texts;
+  bool no_normalize = false;
+  int ctx_len = 2048, eos_chunk = 512;
+  long batch_tokens = 16384;
+  EngineOptions engine;
+};
+
+void run_embed(const EmbedArgs& a) {
+  auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(a.model));
+  Embedder embedder(ckpt, a.engine.weight_precision());
+  Engine engine(a.engine);
+  const Task task = parse_task(a.task);
+  const EmbedPolicy policy = parse_policy(a.policy);
+  LazyTokenizer tok(a.vocab, a.model);
+  const auto inputs = collect_inputs(a.texts, a.input);
+  std::vector<std::vector<TokenId>> seqs;
+  for (const auto& in : inputs) {
+    if (in.has_tokens) {
+      seqs.push_back(in.tokens);
+    } else {
+      auto ids = tok.get().encode(in.text);
+      seqs.push_back(policy == EmbedPolicy::Simple ? policy_simple(ids)
+                                                   : policy_multi_eos(ids, {a.ctx_len, a.eos_chunk}));
+    }
+  }
+  // Batches bounded by token count; results do not depend on the batching.
+  std::size_t begin = 0;
+  while (begin < seqs.size()) {
+    std::size_t end = begin;
+    long tokens = 0;
+    while (end < seqs.size() &&
+           (end == begin || tokens + static_cast<long>(seqs[end].size()) <= a.batch_tokens))
+      tokens += static_cast<long>(seqs[end++].size());
+    std::vector<EmbedInput> batch;
+    for (std::size_t i = begin; i < end; ++i) batch.push_back({seqs[i]});
+    std::vector<std::vector<float>> vecs;
+    try {
+      vecs = embedder.embed(batch, task, !a.no_normalize, engine.kt, engine.pool, a.engine.chunk_tokens);
+    } catch (const Error& e) {
+      // Name the offending input instead of its index within the batch.
+      for (std::size_t i = begin; i < end; ++i) {
+        EmbedInput one{seqs[i]};
+        try {
+          embedder.embed({&one, 1}, task, !a.no_normalize, engine.kt, engine.pool, a.engine.chunk_tokens);
+        } catch (const Error& inner) {
+          throw Error(str(inputs[i].where, ": ", inner.what()));
+        }
+      }
+      throw;
+    }
+    for (std::size_t i = begin; i < end; ++i)
+      print_line({{"index", i}, {"embedding", vecs[i - begin]}, {"tokens", seqs[i].size()}});
+    begin = end;
+  }
+}
+
+}  // namespace
+
+void add_embed_command(CLI::App& app) {
+  auto args = std::make_shared<EmbedArgs>();
+  auto* cmd = app.add_subcommand(
+      "embed", "Sentence embeddings (EmbeddingRWKV); prints {\"index\",\"embedding\",\"tokens\"} per input");
+  cmd->add_option("--model", args->model, "Embedding checkpoint (.pth or .safetensors)")
+      ->required()
+      ->envname("RWKV_MODEL");
+  cmd->add_option("--vocab", args->vocab,
+                  "World vocab file (rwkv_vocab_v20230424.txt); default: $RWKV_VOCAB, next to the model, or "
+                  "the user data dir");
+  cmd->add_option("--task", args->task, "Task head: retr (default), sts or cls");
+  cmd->add_flag("--no-normalize", args->no_normalize,
+                "Print the raw head output instead of the L2-normalised vector");
+  cmd->add_option("--policy", args->policy,
+                  "Preprocessing of text inputs: simple (text + EOS) or multi-eos (MTEB protocol)");
+  cmd->add_option("--ctx-len", args->ctx_len, "multi-eos: context length")->check(CLI::PositiveNumber);
+  cmd->add_option("--eos-chunk", args->eos_chunk, "multi-eos: tokens per EOS")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-tokens", args->batch_tokens, "Tokens per batch of inputs")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option(
+      "--input", args->input,
+      "JSON-lines file ('-' = stdin) of {\"text\": ...} or {\"tokens\": [...]} (tokens are used as given)");
+  cmd->add_option("texts", args->texts, "Texts to embed");
+  args->engine.add_to(*cmd);
+  cmd->callback([args] { run_embed(*args); });
+}
+
 }  // namespace rwkv::cli

@@ -10,7 +10,8 @@ void add_inspect_command(CLI::App& app);
 void add_tokenize_commands(CLI::App& app);  // tokenize, detokenize
 void add_embed_command(CLI::App& app);
 void add_rerank_command(CLI::App& app);
-void add_state_command(CLI::App& app);
+void add_synth_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 
 }  // namespace rwkv::cli

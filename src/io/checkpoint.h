@@ -27,9 +27,9 @@ class Checkpoint {
   Checkpoint& operator=(Checkpoint&&) noexcept;
   ~Checkpoint();
 
-  const std::string& path() const;    // as given to open()
-  const std::string& format() const;  // "pth" or "safetensors"
-  const std::vector<TensorView>& tensors() const;  // in file order
+  const std::string& path() const;                      // as given to open()
+  const std::string& format() const;                    // "pth" or "safetensors"
+  const std::vector<TensorView>& tensors() const;       // in file order
   const TensorView* find(std::string_view name) const;  // nullptr if absent
   const TensorView& get(std::string_view name) const;   // throws Error naming file and tensor
   // Non-tensor entries: for .pth, every top-level entry that is not a tensor (e.g. "reranker_layer_idx":

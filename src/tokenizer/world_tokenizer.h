@@ -1,5 +1,10 @@
 // WorldTokenizer: the RWKV World tokenizer (rwkv_vocab_v20230424.txt): greedy longest match over UTF-8
 // bytes. Immutable after construction; encode/decode are thread-safe.
+//
+// Special ids: 0 is <|endoftext|> and decodes to those 13 bytes (as EmbeddingRWKV does); 65535 is the
+// EmbeddingRWKV EOS and has no bytes. Neither is produced by encode. decode_bytes throws rwkv::Error for
+// 65535 unless DecodeOptions::skip_special is set (which also drops id 0), and always throws for ids that
+// are neither special nor in the vocab file.
 #pragma once
 
 #include <cstdint>
@@ -10,11 +15,18 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/world_trie.h"
+#include "tokenizer/world_utf8.h"
+
 namespace rwkv {
 
 using TokenId = std::int32_t;
-inline constexpr TokenId kEndOfText = 0;      // "<|endoftext|>", not in the vocab file
+inline constexpr TokenId kEndOfText = 0;         // "<|endoftext|>", not in the vocab file
 inline constexpr TokenId kEmbeddingEos = 65535;  // EmbeddingRWKV EOS, not in the vocab file
+
+struct DecodeOptions {
+  bool skip_special = false;  // drop ids 0 and 65535 instead of decoding 0 / rejecting 65535
+};
 
 class WorldTokenizer {
  public:
@@ -28,8 +40,21 @@ class WorldTokenizer {
 
   // Concatenated bytes of the ids (may be invalid UTF-8). Throws rwkv::Error for ids with no bytes.
   std::string decode_bytes(std::span<const TokenId> ids) const;
+  std::string decode_bytes(std::span<const TokenId> ids, const DecodeOptions& options) const;
 
-  std::size_t vocab_size() const;  // number of entries in the file
+  // The bytes of one id (0 gives "<|endoftext|>"); throws rwkv::Error for ids with no bytes.
+  std::string_view token_bytes(TokenId id) const;
+
+  std::size_t vocab_size() const;                                     // number of entries in the file
+  std::size_t max_token_length() const { return max_token_length_; }  // longest token, in bytes
+
+ private:
+  WorldTokenizer() = default;
+
+  std::string blob_;                    // all token bytes, concatenated in id order
+  std::vector<std::uint32_t> offsets_;  // token id's bytes are blob_[offsets_[id], offsets_[id + 1])
+  std::size_t max_token_length_ = 0;
+  world::DoubleArrayTrie trie_;
 };
 
 // Finds the World vocab: explicit flag, then $RWKV_VOCAB, then a file named rwkv_vocab_v20230424.txt

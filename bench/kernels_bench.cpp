@@ -1,0 +1,72 @@
+// Google Benchmark suites for the kernels at the RWKV-7 0.1B shapes: fp32 and bf16 GEMM (tokens x 768 x
+// 768/3072 and the thin LoRA products) and the WKV-7 recurrence. Reports GFLOP/s as "FLOPS" counters.
+// Run: build/kernels_bench [--benchmark_filter=...]; RWKV_FORCE_ISA selects the ISA.
+#include <random>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "kernels/dispatch.h"
+#include "kernels/gemm.h"
+#include "util/thread_pool.h"
+
+namespace {
+
+std::vector<float> random_vec(std::size_t n) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> d(0, 1);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+void BM_Gemm(benchmark::State& state, rwkv::WeightPrecision prec) {
+  const int M = static_cast<int>(state.range(0)), K = static_cast<int>(state.range(1)),
+            N = static_cast<int>(state.range(2));
+  const int threads = static_cast<int>(state.range(3));
+  const auto& kt = rwkv::kernels_for(rwkv::select_isa());
+  rwkv::ThreadPool pool(threads);
+  auto A = random_vec(static_cast<std::size_t>(M) * K), B = random_vec(static_cast<std::size_t>(K) * N);
+  std::vector<float> C(static_cast<std::size_t>(M) * N);
+  const auto P = rwkv::PackedMatrix::from_rows(B.data(), K, N, prec);
+  rwkv::GemmScratch scratch;
+  for (auto _ : state) {
+    rwkv::gemm(kt, pool, M, A.data(), K, P, C.data(), N, &scratch);
+    benchmark::DoNotOptimize(C.data());
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * M * K * N, benchmark::Counter::kIsIterationInvariantRate,
+                                               benchmark::Counter::kIs1000);
+}
+
+void GemmShapes(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) {
+    b->Args({256, 768, 768, threads});
+    b->Args({256, 768, 3072, threads});
+    b->Args({256, 3072, 768, threads});
+    b->Args({256, 768, 64, threads});
+    b->Args({16, 768, 768, threads});
+  }
+  b->ArgNames({"M", "K", "N", "threads"})->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(BM_Gemm, fp32, rwkv::WeightPrecision::F32)->Apply(GemmShapes);
+BENCHMARK_CAPTURE(BM_Gemm, bf16, rwkv::WeightPrecision::BF16)->Apply(GemmShapes);
+
+void BM_Wkv7(benchmark::State& state) {
+  const int T = static_cast<int>(state.range(0));
+  const auto& kt = rwkv::kernels_for(rwkv::select_isa());
+  auto r = random_vec(T * 64), k = random_vec(T * 64), v = random_vec(T * 64), kk = random_vec(T * 64);
+  std::vector<float> d(T * 64, 0.9f), a(T * 64, 0.5f), S(64 * 64, 0.0f), y(T * 64);
+  for (auto _ : state) {
+    kt.wkv7(T, 64, r.data(), d.data(), k.data(), v.data(), kk.data(), a.data(), S.data(), y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["tokens_per_s"] = benchmark::Counter(T, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOPS"] = benchmark::Counter(
+      10.0 * 64 * 64 * T, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_Wkv7)->Arg(1)->Arg(16)->Arg(256);
+
+}  // namespace
+
+BENCHMARK_MAIN();

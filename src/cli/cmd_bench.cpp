@@ -1,0 +1,241 @@
+// rwkv bench: throughput and latency of the embedding engine on this machine, as one JSON object.
+// Measures the machine's FMA peak and memory bandwidth in-process, then prefill tokens/s (N documents x
+// T tokens), achieved GFLOP/s and % of peak, single-query latency, decode ms/token and peak RSS.
+// Timings are medians over --reps repetitions after one warm-up.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <numeric>
+#include <random>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "model/synth.h"
+#include "model/x070_cost.h"
+#include "pipeline/embedder.h"
+#include "rwkv/error.h"
+#include "util/strcat.h"
+
+namespace rwkv::cli {
+
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  int layers = 12, embd = 768;
+  int docs = 64, tokens = 256, reps = 3, query_tokens = 16, decode_tokens = 64;
+  bool all_precisions = false;
+  EngineOptions engine;
+};
+
+using Clock = std::chrono::steady_clock;
+
+template <typename F>
+double median_seconds(int reps, F&& f) {
+  f();  // warm-up
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = Clock::now();
+    f();
+    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+double peak_rss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024.0;
+}
+
+// GFLOP/s of the FMA probe on `threads` threads at once.
+double fma_peak(const KernelTable& kt, ThreadPool& pool, int threads) {
+  const long iters = 20'000'000;
+  float sink = 0;
+  const double s = median_seconds(3, [&] {
+    pool.run_tasks(static_cast<std::size_t>(threads), [&](std::size_t, int) { sink += kt.fma_burn(iters); });
+  });
+  if (sink == 12345.0f) std::fprintf(stderr, " ");
+  return threads * static_cast<double>(iters) * 12 * 16 * 2 / s / 1e9;
+}
+
+// GB/s of reading a buffer much larger than the caches, with all threads.
+double read_bandwidth(ThreadPool& pool) {
+  const std::size_t n = std::size_t{1} << 27;  // 512 MB of floats
+  std::vector<float> buf(n, 1.0f);
+  std::vector<double> sums(pool.size());
+  const double s = median_seconds(3, [&] {
+    pool.parallel_for(n, 1 << 20, [&](std::size_t b, std::size_t e, int t) {
+      float acc[16] = {};
+      for (std::size_t i = b; i + 16 <= e; i += 16)
+        for (int j = 0; j < 16; ++j) acc[j] += buf[i + j];
+      sums[t] += std::accumulate(acc, acc + 16, 0.0);
+    });
+  });
+  return n * sizeof(float) / s / 1e9;
+}
+
+// Peak resident set so far, and the current one (MB).
+double current_rss_mb() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * (sysconf(_SC_PAGESIZE) / 1048576.0);
+}
+
+// Measures one precision mode; returns its embeddings of the prefill documents for comparison.
+nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, WeightPrecision prec, Engine& engine,
+                          const std::vector<std::vector<TokenId>>& docs,
+                          std::vector<std::vector<float>>& vecs) {
+  nlohmann::json r;
+  const double rss0 = current_rss_mb();
+  auto t0 = Clock::now();
+  auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(path));
+  Embedder embedder(ckpt, prec);
+  r["load_seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
+  const X070Model& model = embedder.model();
+  const X070Cost cost = x070_cost_per_token(model.dims());
+  std::vector<EmbedInput> in;
+  for (const auto& d : docs) in.push_back({d});
+  const double prefill_s = median_seconds(a.reps, [&] {
+    vecs = embedder.embed(in, Task::Retr, true, engine.kt, engine.pool, a.engine.chunk_tokens);
+  });
+  const double total_tokens = static_cast<double>(a.docs) * a.tokens;
+  r["prefill"] = {{"docs", a.docs},
+                  {"tokens_per_doc", a.tokens},
+                  {"seconds", prefill_s},
+                  {"tokens_per_s", total_tokens / prefill_s},
+                  {"gflops", total_tokens * cost.total() / prefill_s / 1e9}};
+  std::mt19937 rng(2);
+  std::uniform_int_distribution<TokenId> tok(1, std::min(model.vocab_size() - 2, 65529));
+  std::vector<TokenId> q(static_cast<std::size_t>(a.query_tokens));
+  for (auto& t : q) t = tok(rng);
+  q.back() = 65535;
+  EmbedInput qi{q};
+  r["query_latency_ms"] =
+      1e3 * median_seconds(std::max(a.reps, 5), [&] {
+        embedder.embed({&qi, 1}, Task::Retr, true, engine.kt, engine.pool, a.engine.chunk_tokens);
+      });
+  std::vector<TokenId> dec(static_cast<std::size_t>(a.decode_tokens));
+  for (auto& t : dec) t = tok(rng);
+  const double decode_s = median_seconds(a.reps, [&] {
+    X070State st = model.zero_state();
+    for (TokenId t : dec) {
+      SequenceRequest req{{&t, 1}, &st, {}, nullptr};
+      model.forward({&req, 1}, engine.kt, engine.pool, 1);
+    }
+  });
+  const double bytes = x070_weight_bytes_per_token(model.dims(), prec == WeightPrecision::BF16 ? 2.0 : 4.0);
+  r["decode"] = {{"ms_per_token", 1e3 * decode_s / a.decode_tokens}, {"weight_bytes_per_token", bytes}};
+  r["rss_mb"] = current_rss_mb() - rss0;
+  return r;
+}
+
+void run_bench(const BenchArgs& a) {
+  namespace fs = std::filesystem;
+  nlohmann::json r;
+  std::string path = a.model;
+  fs::path tmp;
+  if (path.empty()) {
+    tmp = fs::temp_directory_path() / str("rwkv-bench-", ::getpid());
+    fs::create_directories(tmp);
+    path = (tmp / "synthetic-emb.safetensors").string();
+    SynthSpec s;
+    s.layers = a.layers, s.embd = a.embd, s.seed = 5;
+    write_synthetic_model(s, path);
+    r["model"] = {{"synthetic", true}, {"layers", a.layers}, {"embd", a.embd}, {"stored_dtype", "bf16"}};
+  } else {
+    r["model"] = {{"path", path}};
+  }
+  Engine engine(a.engine);
+  std::vector<std::string> modes;
+  if (a.all_precisions) {
+    modes = {"fp32", "bf16"};
+  } else {
+    modes = {a.engine.precision};
+  }
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<TokenId> tok(1, 65529);
+  std::vector<std::vector<TokenId>> docs(static_cast<std::size_t>(a.docs));
+  for (auto& d : docs) {
+    d.resize(static_cast<std::size_t>(a.tokens));
+    for (auto& t : d) t = tok(rng);
+    d.back() = 65535;
+  }
+  std::vector<std::vector<std::vector<float>>> vecs(modes.size());
+  X070Dims dims;
+  {
+    auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(path));
+    dims = X070Model(ckpt, "rwkv.").dims();
+  }
+  const X070Cost cost = x070_cost_per_token(dims);
+  r["model"]["flops_per_token"] = {{"matmul", cost.matmul_flops}, {"wkv", cost.wkv_flops}};
+  for (std::size_t i = 0; i < modes.size(); ++i) {
+    EngineOptions o = a.engine;
+    o.precision = modes[i];
+    r["modes"][modes[i]] = bench_mode(a, path, o.weight_precision(), engine, docs, vecs[i]);
+  }
+  r["peak_rss_mb"] = peak_rss_mb();
+  if (modes.size() > 1) {  // accuracy of each mode against fp32 on the same documents
+    for (std::size_t i = 1; i < modes.size(); ++i) {
+      double worst = 1, sum = 0;
+      for (std::size_t d = 0; d < docs.size(); ++d) {
+        double dot = 0;
+        for (std::size_t c = 0; c < vecs[0][d].size(); ++c) dot += double(vecs[0][d][c]) * vecs[i][d][c];
+        worst = std::min(worst, dot), sum += dot;
+      }
+      r["modes"][modes[i]]["cosine_vs_fp32"] = {{"min", worst}, {"mean", sum / docs.size()}};
+    }
+  }
+  // Machine limits last, so their buffers do not count in the model's peak RSS.
+  const int threads = engine.pool.size();
+  const double peak1 = fma_peak(engine.kt, engine.pool, 1), peak = fma_peak(engine.kt, engine.pool, threads);
+  const double bw = read_bandwidth(engine.pool);
+  r["machine"] = {{"isa", isa_name(engine.kt.isa)},
+                  {"threads", threads},
+                  {"fma_peak_gflops_1_thread", peak1},
+                  {"fma_peak_gflops_all_threads", peak},
+                  {"read_bandwidth_gbs", bw}};
+  for (auto& [name, m] : r["modes"].items()) {
+    m["prefill"]["pct_of_fp32_peak"] = 100 * m["prefill"]["gflops"].get<double>() / peak;
+    m["decode"]["bandwidth_bound_ms"] =
+        1e3 * m["decode"]["weight_bytes_per_token"].get<double>() / (bw * 1e9);
+  }
+  print_line(r);
+  if (!tmp.empty()) fs::remove_all(tmp);
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  auto* cmd = app.add_subcommand(
+      "bench", "Benchmark the embedding engine (peak FLOP/s, prefill, latency, decode, RSS); prints JSON");
+  cmd->add_option("--model", args->model,
+                  "Embedding checkpoint (default: a synthetic model of --layers x --embd)");
+  cmd->add_option("--layers", args->layers, "Synthetic model layers")->check(CLI::Range(1, 64));
+  cmd->add_option("--embd", args->embd, "Synthetic model width (multiple of 64)")
+      ->check(CLI::Range(64, 4096));
+  cmd->add_option("--docs", args->docs, "Prefill: documents per batch")->check(CLI::Range(1, 100000));
+  cmd->add_option("--tokens", args->tokens, "Prefill: tokens per document")->check(CLI::Range(2, 1 << 20));
+  cmd->add_option("--reps", args->reps, "Timed repetitions (median reported)")->check(CLI::Range(1, 100));
+  cmd->add_option("--query-tokens", args->query_tokens, "Latency: tokens in the single query")
+      ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--decode-tokens", args->decode_tokens, "Decode: tokens fed one at a time")
+      ->check(CLI::Range(1, 1 << 16));
+  cmd->add_flag("--all-precisions", args->all_precisions,
+                "Measure every precision mode (fp32, bf16) and their accuracy vs fp32");
+  args->engine.add_to(*cmd);
+  cmd->callback([args] { run_bench(*args); });
+}
+
+}  // namespace rwkv::cli

@@ -1,0 +1,75 @@
+// Shared CLI helpers.
+#include "cli/common.h"
+
+#include <fstream>
+#include <iostream>
+
+#include "rwkv/error.h"
+#include "util/strcat.h"
+
+namespace rwkv::cli {
+
+void EngineOptions::add_to(CLI::App& cmd) {
+  cmd.add_option("--threads", threads, "Worker threads (0 = all cores)")
+      ->envname("RWKV_THREADS")
+      ->check(CLI::Range(0, 1024));
+  cmd.add_option("--chunk-tokens", chunk_tokens, "Tokens processed per forward step (bounds memory)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd.add_flag("--verbose", verbose, "Print the chosen ISA and thread count on stderr");
+  cmd.add_option("--precision", precision,
+                 "Weights and activations in matrix products: fp32 (exact, matches the reference) or bf16 "
+                 "(bf16 weights/activations, fp32 accumulation and state; faster, half the memory)")
+      ->envname("RWKV_PRECISION");
+}
+
+WeightPrecision EngineOptions::weight_precision() const {
+  if (precision == "fp32") return WeightPrecision::F32;
+  if (precision == "bf16") return WeightPrecision::BF16;
+  throw Error(str("unknown --precision '", precision, "' (expected fp32 or bf16)"));
+}
+
+Engine::Engine(const EngineOptions& o) : kt(kernels_for(select_isa())), pool(o.threads) {
+  if (o.verbose)
+    std::cerr << nlohmann::json{{"isa", isa_name(kt.isa)},
+                                {"threads", pool.size()},
+                                {"precision", o.precision}}
+                     .dump()
+              << "\n";
+}
+
+const WorldTokenizer& LazyTokenizer::get() {
+  if (!tok_) {
+    std::optional<std::filesystem::path> f, m;
+    if (flag_) f = *flag_;
+    if (model_) m = *model_;
+    tok_ = std::make_unique<WorldTokenizer>(WorldTokenizer::load(find_world_vocab(f, m)));
+  }
+  return *tok_;
+}
+
+std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) throw Error(str(path, ": cannot open input file"));
+    in = &file;
+  }
+  std::vector<nlohmann::json> out;
+  std::string line;
+  for (long n = 1; std::getline(*in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      throw Error(str(path == "-" ? "stdin" : path, ": line ", n, " is not a JSON object"));
+    j["__line"] = n;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+void print_line(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+}  // namespace rwkv::cli

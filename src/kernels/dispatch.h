@@ -1,0 +1,58 @@
+// Runtime CPU dispatch: which instruction set the kernels use. Decided once per Kernels object from the
+// CPU's features, or forced with RWKV_FORCE_ISA=generic|avx2|avx512 (an unsupported forced ISA is an
+// error, never a silent fallback). Kernel tables are immutable and shared.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rwkv {
+
+enum class Isa { Generic, Avx2, Avx512 };
+
+std::string_view isa_name(Isa isa);
+Isa parse_isa(std::string_view name);  // throws rwkv::Error on unknown names
+bool isa_supported(Isa isa);           // by this CPU
+std::vector<Isa> supported_isas();     // generic first, best last
+Isa best_isa();
+// RWKV_FORCE_ISA if set (must be supported), otherwise best_isa().
+Isa select_isa();
+
+// Micro-kernels implemented per ISA. All take fp32 data; pointers need no alignment.
+struct KernelTable {
+  Isa isa;
+  // C[m, n0:n0+16*np] = A[m, 0:K] · Bpanels, for rows m in [0, mr) (mr <= 8) and np panels (np <= 2).
+  // Bp points at panel p's K×16 block; panels are contiguous with stride K*16. n_valid limits the
+  // columns written in the last panel (1..16*np).
+  void (*gemm_tile)(int mr, int np, int K, const float* A, std::size_t lda, const float* Bp, float* C,
+                    std::size_t ldc, int n_valid);
+  // WKV-7 over T tokens of one head (N = 64). S is the head's state [i=value][j=key], updated in place.
+  // Per token t, inputs are rows of 64 at stride `stride` floats: r, decay d, k (modified), v, kk (the
+  // normalised key) and a. Output y rows (same stride) are written.
+  void (*wkv7)(int T, std::size_t stride, const float* r, const float* d, const float* k, const float* v,
+               const float* kk, const float* a, float* S, float* y);
+  // Runs `iters` rounds of 12 independent 16-wide multiply-adds (a peak-FLOP probe for benchmarks);
+  // returns a value that depends on every result so the work cannot be optimised away.
+  float (*fma_burn)(long iters);
+  // bf16 GEMM tile: A holds bf16 rows (row stride lda elements, k pairs adjacent, zero-padded to 2*KP),
+  // Bp the panels' KP × 16 × 2 bf16 blocks (panel stride KP*32). fp32 accumulation. Same C contract.
+  void (*gemm_tile_bf16)(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,
+                         const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid);
+  // Rounds n floats to bf16 (nearest even), writing `padded` values (the rest zero).
+  void (*to_bf16)(const float* x, std::uint16_t* out, int n, int padded);
+  // In-place activation over n floats: kind 0 = tanh, 1 = sigmoid, 2 = relu(x)^2.
+  void (*activate)(int kind, float* x, std::size_t n);
+  // z[i] = exp(-e^(-1/2) * sigmoid(bias[i] + z[i])) (the RWKV-7 decay), in place.
+  void (*decay)(const float* bias, float* z, std::size_t n);
+  // LayerNorm over n channels (eps inside the square root), y may alias x.
+  void (*layer_norm)(const float* x, float* y, int n, const float* w, const float* b, float eps);
+};
+
+enum ActKind : int { kActTanh = 0, kActSigmoid = 1, kActReluSquared = 2 };
+
+const KernelTable& kernels_for(Isa isa);  // throws rwkv::Error if not supported by this CPU
+
+}  // namespace rwkv

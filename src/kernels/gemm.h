@@ -1,0 +1,66 @@
+// Matrix products for the model: C[M,N] = A[M,K] · B[K,N] with B prepacked into 16-column panels
+// (PackedMatrix). Work is split over output tiles on the pool; each output element is computed with
+// the same k-ordered sequence of operations whatever the tiling, thread count or M, so a row's result
+// never depends on the other rows in the batch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "io/tensor.h"
+#include "kernels/dispatch.h"
+#include "util/aligned.h"
+#include "util/thread_pool.h"
+
+namespace rwkv {
+
+// Storage precision of packed weights. BF16 panels hold pairs of k (k even, k odd) per column so the
+// kernel can use one bf16 dot-product instruction per pair; activations are rounded to bf16 on the fly
+// and accumulation is fp32.
+enum class WeightPrecision { F32, BF16 };
+
+class PackedMatrix {
+ public:
+  PackedMatrix() = default;
+  // From a Linear weight stored [out, in]: B = Wᵀ, K = in, N = out.
+  static PackedMatrix from_linear(const TensorView& w, WeightPrecision p = WeightPrecision::F32);
+  // From a matrix stored [in, out] (LoRA factors): B = w, K = in, N = out.
+  static PackedMatrix from_in_out(const TensorView& w, WeightPrecision p = WeightPrecision::F32);
+  // From row-major fp32 B[K, N].
+  static PackedMatrix from_rows(const float* b, int K, int N, WeightPrecision p = WeightPrecision::F32);
+
+  int K() const { return K_; }
+  int N() const { return N_; }
+  int panels() const { return (N_ + 15) / 16; }
+  WeightPrecision precision() const { return precision_; }
+  int k_pairs() const { return (K_ + 1) / 2; }
+  const float* panel(int p) const { return data_.data() + static_cast<std::size_t>(p) * K_ * 16; }
+  const std::uint16_t* panel_bf16(int p) const {
+    return bf16_.data() + static_cast<std::size_t>(p) * k_pairs() * 32;
+  }
+  std::size_t bytes() const { return data_.size() * sizeof(float) + bf16_.size() * sizeof(std::uint16_t); }
+  bool empty() const { return N_ == 0; }
+
+ private:
+  void allocate(int K, int N, WeightPrecision p);
+  void set_row_of_b(int k, const float* row);  // B[k, :]
+  void set_col_of_b(int n, const float* col);  // B[:, n]
+  int K_ = 0, N_ = 0;
+  WeightPrecision precision_ = WeightPrecision::F32;
+  AlignedVector<float> data_;          // F32: panels × K × 16, zero-padded past N
+  AlignedVector<std::uint16_t> bf16_;  // BF16: panels × ceil(K/2) × 16 × 2, zero-padded past N and K
+};
+
+// Reusable scratch for GEMM calls (bf16 copies of activations). One per caller; not thread-safe.
+struct GemmScratch {
+  AlignedVector<std::uint16_t> a_bf16;
+};
+
+// C (row stride ldc) = A (row stride lda) · B. Threads split output tiles. For BF16 weights, A is rounded
+// to bf16 first (into `scratch`).
+void gemm(const KernelTable& kt, ThreadPool& pool, int M, const float* A, std::size_t lda,
+          const PackedMatrix& B, float* C, std::size_t ldc, GemmScratch* scratch = nullptr);
+
+}  // namespace rwkv

@@ -1,0 +1,29 @@
+// Declarations of the per-ISA micro-kernels (see KernelTable in dispatch.h for their contracts).
+// Each *_avx2.cpp / *_avx512.cpp file is compiled with its own target flags (CMakeLists.txt).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rwkv::isa {
+
+#define RWKV_DECLARE_KERNELS(SUFFIX)                                                                         \
+  void gemm_tile_##SUFFIX(int mr, int np, int K, const float* A, std::size_t lda, const float* Bp, float* C, \
+                          std::size_t ldc, int n_valid);                                                     \
+  void wkv7_##SUFFIX(int T, std::size_t stride, const float* r, const float* d, const float* k,              \
+                     const float* v, const float* kk, const float* a, float* S, float* y);                   \
+  float fma_burn_##SUFFIX(long iters);                                                                       \
+  void gemm_tile_bf16_##SUFFIX(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,              \
+                               const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid);             \
+  void to_bf16_##SUFFIX(const float* x, std::uint16_t* out, int n, int padded);                              \
+  void activate_##SUFFIX(int kind, float* x, std::size_t n);                                                 \
+  void decay_##SUFFIX(const float* bias, float* z, std::size_t n);                                           \
+  void layer_norm_##SUFFIX(const float* x, float* y, int n, const float* w, const float* b, float eps);
+
+RWKV_DECLARE_KERNELS(generic)
+RWKV_DECLARE_KERNELS(avx2)
+RWKV_DECLARE_KERNELS(avx512)
+
+#undef RWKV_DECLARE_KERNELS
+
+}  // namespace rwkv::isa

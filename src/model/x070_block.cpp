@@ -1,0 +1,194 @@
+// RWKV-7 block math (spec: shared/spec/rwkv7-embedding.md §4). Projections are GEMMs over all rows;
+// the WKV recurrence runs per (segment, head) in order of tokens.
+#include "model/x070_block.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/norm.h"
+
+namespace rwkv {
+
+namespace {
+constexpr float kLayerNormEps = 1e-5f;
+constexpr float kGroupNormEps = 64e-5f;
+}  // namespace
+
+void BlockWorkspace::reserve(int rows, const X070Dims& d) {
+  const long width = std::max({d.d_w, d.d_a, d.d_v, d.d_g, 1});
+  if (rows <= rows_ && d.ffn <= ffn_ && width <= lora_ && d.n_embd <= embd_) return;
+  rows_ = std::max(rows, rows_);
+  ffn_ = std::max<long>(d.ffn, ffn_);
+  lora_ = std::max(width, lora_);
+  embd_ = std::max<long>(d.n_embd, embd_);
+  const std::size_t rc = static_cast<std::size_t>(rows_) * embd_;
+  buf_.assign(rc * 16 + static_cast<std::size_t>(rows_) * (2 * lora_ + ffn_), 0.0f);
+  float* p = buf_.data();
+  for (float** slot : {&u, &xr, &xw, &xk, &xv, &xa, &xg, &r, &k, &v, &dec, &a, &g, &kk, &y})
+    *slot = p, p += rc;
+  p += rc;
+  lora = p, p += static_cast<std::size_t>(rows_) * lora_;
+  lora2 = p, p += static_cast<std::size_t>(rows_) * lora_;
+  hidden = p;
+}
+
+void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X070Dims& d, int layer, int rows,
+                        const std::vector<BlockSegment>& segs, float* x, float* v_first, BlockWorkspace& ws) {
+  const int C = d.n_embd, H = d.n_head, N = d.head_size;
+  const std::size_t ldc = static_cast<std::size_t>(C);
+  auto row = [&](float* m, int t) { return m + static_cast<std::size_t>(t) * ldc; };
+  auto gemm_rows = [&](const float* A, std::size_t lda, const PackedMatrix& B, float* out, std::size_t ldo) {
+    gemm(ctx.kt, ctx.pool, rows, A, lda, B, out, ldo, &ws.gemm_scratch);
+  };
+  // Row-wise element work, split over the pool (each row's arithmetic is the same whatever the split).
+  auto for_rows = [&](auto&& fn) {
+    ctx.pool.parallel_for(static_cast<std::size_t>(rows), 8, [&](std::size_t b, std::size_t e, int) {
+      for (std::size_t t = b; t < e; ++t) fn(static_cast<int>(t));
+    });
+  };
+  auto activate_rows = [&](float* m, std::size_t width, ActKind kind) {
+    ctx.pool.parallel_for(static_cast<std::size_t>(rows), 8, [&](std::size_t b, std::size_t e, int) {
+      ctx.kt.activate(kind, m + b * width, (e - b) * width);
+    });
+  };
+  // Previous-token row of each row within its segment (nullptr = the segment's carried shift).
+  std::vector<int> seg_start(static_cast<std::size_t>(rows));
+  std::vector<const BlockSegment*> seg_of(static_cast<std::size_t>(rows));
+  for (const BlockSegment& s : segs)
+    for (int t = s.row0; t < s.row0 + s.len; ++t) seg_start[t] = s.row0, seg_of[t] = &s;
+
+  // ---- time mix ----
+  for_rows([&](int t) {
+    ctx.kt.layer_norm(row(x, t), row(ws.u, t), C, blk.ln1_w.data(), blk.ln1_b.data(), kLayerNormEps);
+  });
+  for_rows([&](int t) {
+    const float* u = row(ws.u, t);
+    const float* prev = t > seg_start[t] ? row(ws.u, t - 1) : seg_of[t]->shift_att;
+    float *xr = row(ws.xr, t), *xw = row(ws.xw, t), *xk = row(ws.xk, t), *xv = row(ws.xv, t);
+    float *xa = row(ws.xa, t), *xg = row(ws.xg, t);
+    for (int c = 0; c < C; ++c) {
+      const float delta = (prev ? prev[c] : 0.0f) - u[c];
+      xr[c] = u[c] + delta * blk.x_r[c];
+      xw[c] = u[c] + delta * blk.x_w[c];
+      xk[c] = u[c] + delta * blk.x_k[c];
+      xv[c] = u[c] + delta * blk.x_v[c];
+      xa[c] = u[c] + delta * blk.x_a[c];
+      xg[c] = u[c] + delta * blk.x_g[c];
+    }
+  });
+  gemm_rows(ws.xr, ldc, blk.R, ws.r, ldc);
+  gemm_rows(ws.xk, ldc, blk.K, ws.k, ldc);
+  gemm_rows(ws.xv, ldc, blk.V, ws.v, ldc);
+
+  // decay: d = exp(-e^-0.5 * sigmoid(w0 + tanh(xw w1) w2))
+  const std::size_t lw = static_cast<std::size_t>(blk.w1.N());
+  gemm_rows(ws.xw, ldc, blk.w1, ws.lora, lw);
+  activate_rows(ws.lora, lw, kActTanh);
+  gemm_rows(ws.lora, lw, blk.w2, ws.dec, ldc);
+  // in-context learning rate: a = sigmoid(a0 + (xa a1) a2)
+  const std::size_t la = static_cast<std::size_t>(blk.a1.N());
+  gemm_rows(ws.xa, ldc, blk.a1, ws.lora, la);
+  gemm_rows(ws.lora, la, blk.a2, ws.a, ldc);
+  // gate: g = sigmoid(xg g1) g2
+  const std::size_t lg = static_cast<std::size_t>(blk.g1.N());
+  gemm_rows(ws.xg, ldc, blk.g1, ws.lora, lg);
+  activate_rows(ws.lora, lg, kActSigmoid);
+  gemm_rows(ws.lora, lg, blk.g2, ws.g, ldc);
+  // value residual gate: sigmoid(v0 + (xv v1) v2), into ws.lora2-sized rows of ws.xw (xw is consumed)
+  if (layer > 0) {
+    const std::size_t lv = static_cast<std::size_t>(blk.v1.N());
+    gemm_rows(ws.xv, ldc, blk.v1, ws.lora2, lv);
+    gemm_rows(ws.lora2, lv, blk.v2, ws.xw, ldc);
+  }
+
+  for_rows([&](int t) {
+    float *dec = row(ws.dec, t), *a = row(ws.a, t), *k = row(ws.k, t), *v = row(ws.v, t), *kk = row(ws.kk, t);
+    float* vf = row(v_first, t);
+    float* vgate = row(ws.xw, t);
+    ctx.kt.decay(blk.w0.data(), dec, static_cast<std::size_t>(C));
+    for (int c = 0; c < C; ++c) {
+      a[c] += blk.a0[c];
+      kk[c] = k[c] * blk.k_k[c];
+    }
+    ctx.kt.activate(kActSigmoid, a, static_cast<std::size_t>(C));
+    if (layer > 0) {
+      for (int c = 0; c < C; ++c) vgate[c] += blk.v0[c];
+      ctx.kt.activate(kActSigmoid, vgate, static_cast<std::size_t>(C));
+    }
+    for (int h = 0; h < H; ++h) {  // kk = normalize per head (from the unmodified k)
+      float* q = kk + h * N;
+      double ss = 0;
+      for (int j = 0; j < N; ++j) ss += static_cast<double>(q[j]) * q[j];
+      const float inv = static_cast<float>(1.0 / std::max(std::sqrt(ss), 1e-12));
+      for (int j = 0; j < N; ++j) q[j] *= inv;
+    }
+    for (int c = 0; c < C; ++c) {
+      k[c] = k[c] * (1.0f + (a[c] - 1.0f) * blk.k_a[c]);
+      if (layer == 0) {
+        vf[c] = v[c];
+      } else {
+        v[c] = v[c] + (vf[c] - v[c]) * vgate[c];
+      }
+    }
+  });
+
+  // WKV recurrence per (segment, head).
+  const std::size_t n_tasks = segs.size() * static_cast<std::size_t>(H);
+  const std::size_t head_state = static_cast<std::size_t>(N) * N;
+  ctx.pool.run_tasks(n_tasks, [&](std::size_t task, int) {
+    const BlockSegment& s = segs[task / H];
+    const int h = static_cast<int>(task % H);
+    const std::size_t off = static_cast<std::size_t>(s.row0) * ldc + static_cast<std::size_t>(h) * N;
+    ctx.kt.wkv7(s.len, ldc, ws.r + off, ws.dec + off, ws.k + off, ws.v + off, ws.kk + off, ws.a + off,
+                s.wkv + h * head_state, ws.y + off);
+  });
+
+  for_rows([&](int t) {
+    float *y = row(ws.y, t), *r = row(ws.r, t), *k = row(ws.k, t), *v = row(ws.v, t), *g = row(ws.g, t);
+    group_norm(y, y, C, N, blk.lnx_w.data(), blk.lnx_b.data(), kGroupNormEps);
+    for (int h = 0; h < H; ++h) {
+      float bonus = 0;
+      for (int j = 0; j < N; ++j) bonus += r[h * N + j] * k[h * N + j] * blk.r_k[h * N + j];
+      for (int j = 0; j < N; ++j) y[h * N + j] += bonus * v[h * N + j];
+    }
+    for (int c = 0; c < C; ++c) y[c] *= g[c];
+  });
+  gemm_rows(ws.y, ldc, blk.O, ws.r, ldc);  // r is free now
+  for_rows([&](int t) {
+    float* xt = row(x, t);
+    const float* o = row(ws.r, t);
+    for (int c = 0; c < C; ++c) xt[c] += o[c];
+  });
+  if (ctx.trace) (*ctx.trace)(layer, kTraceAfterAtt, x, rows);
+
+  // ---- channel mix ----
+  for_rows([&](int t) {
+    ctx.kt.layer_norm(row(x, t), row(ws.xr, t), C, blk.ln2_w.data(), blk.ln2_b.data(), kLayerNormEps);
+  });
+  for_rows([&](int t) {
+    const float* xf = row(ws.xr, t);
+    const float* prev = t > seg_start[t] ? row(ws.xr, t - 1) : seg_of[t]->shift_ffn;
+    float* kappa = row(ws.xk, t);
+    for (int c = 0; c < C; ++c) kappa[c] = xf[c] + ((prev ? prev[c] : 0.0f) - xf[c]) * blk.ffn_x_k[c];
+  });
+  const std::size_t lf = static_cast<std::size_t>(d.ffn);
+  gemm_rows(ws.xk, ldc, blk.FK, ws.hidden, lf);
+  activate_rows(ws.hidden, lf, kActReluSquared);
+  gemm_rows(ws.hidden, lf, blk.FV, ws.r, ldc);
+  for_rows([&](int t) {
+    float* xt = row(x, t);
+    const float* o = row(ws.r, t);
+    for (int c = 0; c < C; ++c) xt[c] += o[c];
+  });
+  if (ctx.trace) (*ctx.trace)(layer, kTraceAfterFfn, x, rows);
+
+  // Carry the shifts: last ln1 / ln2 outputs of each segment.
+  for (const BlockSegment& s : segs) {
+    const int last = s.row0 + s.len - 1;
+    if (s.shift_att) std::memcpy(s.shift_att, row(ws.u, last), sizeof(float) * ldc);
+    if (s.shift_ffn) std::memcpy(s.shift_ffn, row(ws.xr, last), sizeof(float) * ldc);
+  }
+}
+
+}  // namespace rwkv

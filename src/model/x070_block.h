@@ -1,0 +1,51 @@
+// One RWKV-7 block (time mix + channel mix) applied to the rows of a ragged batch. Rows are grouped in
+// segments; each segment is consecutive tokens of one sequence with its own state. Shared by the
+// embedding backbone (many tokens, carried shifts) and the state reranker (one token, zero shifts).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "kernels/dispatch.h"
+#include "model/x070_weights.h"
+#include "util/aligned.h"
+#include "util/thread_pool.h"
+
+namespace rwkv {
+
+struct BlockSegment {
+  int row0 = 0, len = 0;       // rows [row0, row0 + len) of the activation matrix
+  float* shift_att = nullptr;  // [C] previous ln1 output; nullptr = zero and not updated
+  float* shift_ffn = nullptr;  // [C] previous ln2 output; nullptr = zero and not updated
+  float* wkv = nullptr;        // [H, N, N] WKV state of this layer, updated in place
+};
+
+// Scratch buffers for one forward call, sized for up to `rows` rows. Reused across layers and calls.
+class BlockWorkspace {
+ public:
+  void reserve(int rows, const X070Dims& d);
+  float *u, *xr, *xw, *xk, *xv, *xa, *xg, *r, *k, *v, *dec, *a, *g, *kk, *y, *lora, *lora2, *hidden;
+  GemmScratch gemm_scratch;
+
+ private:
+  AlignedVector<float> buf_;
+  int rows_ = 0;
+  long ffn_ = 0, lora_ = 0, embd_ = 0;
+};
+
+// Observer of the residual stream (debugging and golden tests): called with the layer, the stage
+// (kTraceAfterAtt or kTraceAfterFfn) and the activation matrix [rows, C].
+enum TraceStage : int { kTraceEmbedding = 0, kTraceAfterAtt = 1, kTraceAfterFfn = 2 };
+using ResidualTrace = std::function<void(int layer, TraceStage stage, const float* x, int rows)>;
+
+struct BlockContext {
+  const KernelTable& kt;
+  ThreadPool& pool;
+  const ResidualTrace* trace = nullptr;
+};
+
+// x [rows, C] is updated in place. v_first [rows, C] is written by layer 0 and read by later layers.
+void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X070Dims& d, int layer, int rows,
+                        const std::vector<BlockSegment>& segs, float* x, float* v_first, BlockWorkspace& ws);
+
+}  // namespace rwkv

@@ -1,0 +1,121 @@
+// Embedder: EOS pooling and task heads.
+#include "pipeline/embedder.h"
+
+#include <cmath>
+
+#include "kernels/norm.h"
+#include "pipeline/preprocess.h"
+#include "rwkv/error.h"
+#include "util/strcat.h"
+
+namespace rwkv {
+
+Task parse_task(std::string_view name) {
+  if (name == "retr" || name == "[RETR]" || name == "RETR") return Task::Retr;
+  if (name == "sts" || name == "[STS]" || name == "STS") return Task::Sts;
+  if (name == "cls" || name == "[CLS]" || name == "CLS") return Task::Cls;
+  throw Error(str("unknown task '", name, "' (expected retr, sts or cls)"));
+}
+
+std::string_view task_name(Task t) {
+  switch (t) {
+    case Task::Retr:
+      return "[RETR]";
+    case Task::Sts:
+      return "[STS]";
+    case Task::Cls:
+      return "[CLS]";
+  }
+  return "?";
+}
+
+void l2_normalize(std::span<float> v) {
+  double ss = 0;
+  for (float x : v) ss += static_cast<double>(x) * x;
+  const float inv = static_cast<float>(1.0 / std::max(std::sqrt(ss), 1e-12));
+  for (float& x : v) x *= inv;
+}
+
+Embedder::Embedder(std::shared_ptr<const Checkpoint> ckpt, WeightPrecision precision)
+    : ckpt_(ckpt), model_(ckpt, "rwkv.", precision) {
+  const long C = model_.dims().n_embd;
+  const char* names[3] = {"head.retr_head.", "head.sts_head.", "head.cls_head."};
+  for (int i = 0; i < 3; ++i) {
+    const std::string p = names[i];
+    heads_[i].fc1 = load_vector(*ckpt_, p + "fc1.weight", C * C);
+    heads_[i].fc2 = load_vector(*ckpt_, p + "fc2.weight", C * C);
+    for (const char* w : {"fc1.weight", "fc2.weight"}) {
+      const TensorView& t = ckpt_->get(p + w);
+      if (t.shape.size() != 2 || t.shape[0] != C || t.shape[1] != C)
+        throw Error(str(ckpt_->path(), ": tensor ", p, w, " must be [", C, ", ", C, "]"));
+    }
+    heads_[i].norm_w = load_vector(*ckpt_, p + "norm.weight", C);
+    heads_[i].norm_b = load_vector(*ckpt_, p + "norm.bias", C);
+  }
+}
+
+std::vector<std::vector<float>> Embedder::features(std::span<const EmbedInput> inputs, const KernelTable& kt,
+                                                   ThreadPool& pool,
+                                                   std::vector<std::vector<float>>* eos_hidden,
+                                                   int chunk_tokens) const {
+  const int C = dim();
+  if (inputs.empty()) throw Error("no inputs to embed");
+  std::vector<std::vector<int>> positions(inputs.size());
+  std::vector<std::vector<float>> hidden(inputs.size());
+  std::vector<X070State> own_states;
+  own_states.reserve(inputs.size());
+  std::vector<SequenceRequest> batch(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    for (std::size_t t = 0; t < inputs[i].tokens.size(); ++t)
+      if (inputs[i].tokens[t] == kEos) positions[i].push_back(static_cast<int>(t));
+    if (positions[i].empty())
+      throw Error(str("input ", i,
+                      " has no EOS token (65535): nothing to pool (append one, or use a policy that does)"));
+    hidden[i].resize(positions[i].size() * C);
+    X070State* st = inputs[i].state;
+    if (!st) st = &own_states.emplace_back(model_.zero_state());
+    batch[i] = {inputs[i].tokens, st, positions[i], hidden[i].data()};
+  }
+  model_.forward(batch, kt, pool, chunk_tokens);
+  std::vector<std::vector<float>> out(inputs.size(), std::vector<float>(C, 0.0f));
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::size_t n = positions[i].size();
+    for (int c = 0; c < C; ++c) {
+      double s = 0;
+      for (std::size_t e = 0; e < n; ++e) s += hidden[i][e * C + c];
+      out[i][c] = static_cast<float>(s / static_cast<double>(n));
+    }
+  }
+  if (eos_hidden) *eos_hidden = std::move(hidden);
+  return out;
+}
+
+void Embedder::apply_head(Task task, std::span<float> p) const {
+  const Head& h = heads_[static_cast<int>(task)];
+  const int C = dim();
+  std::vector<float> mid(C), e(C);
+  for (int o = 0; o < C; ++o) {
+    float s = 0;
+    for (int i = 0; i < C; ++i) s += h.fc1[static_cast<std::size_t>(o) * C + i] * p[i];
+    mid[o] = std::max(s, 0.0f);
+  }
+  for (int o = 0; o < C; ++o) {
+    float s = 0;
+    for (int i = 0; i < C; ++i) s += h.fc2[static_cast<std::size_t>(o) * C + i] * mid[i];
+    e[o] = p[o] + s;
+  }
+  layer_norm(e.data(), p.data(), C, h.norm_w.data(), h.norm_b.data(), 1e-5f);
+}
+
+std::vector<std::vector<float>> Embedder::embed(std::span<const EmbedInput> inputs, Task task, bool normalize,
+                                                const KernelTable& kt, ThreadPool& pool,
+                                                int chunk_tokens) const {
+  auto out = features(inputs, kt, pool, nullptr, chunk_tokens);
+  for (auto& v : out) {
+    apply_head(task, v);
+    if (normalize) l2_normalize(v);
+  }
+  return out;
+}
+
+}  // namespace rwkv

@@ -1,0 +1,169 @@
+// Kernel consistency: every ISA variant of the GEMM and WKV-7 kernels against a plain scalar reference
+// (double accumulation), on odd sizes, misaligned pointers and 1..3 threads. Also: the GEMM result of a
+// row does not depend on M, the tiling or the thread count (bit-identical).
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "io/tensor.h"
+#include "kernels/dispatch.h"
+#include "kernels/gemm.h"
+#include "rwkv/error.h"
+#include "test_support.h"
+
+namespace rwkv {
+namespace {
+
+std::vector<float> random_vec(std::size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+class KernelIsa : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(KernelIsa, GemmMatchesScalarOnOddShapesAndOffsets) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(42);
+  for (int threads : {1, 3}) {
+    ThreadPool pool(threads);
+    for (int M : {1, 2, 7, 8, 9, 17, 70}) {
+      for (int K : {1, 3, 16, 33, 130}) {
+        for (int N : {1, 15, 16, 17, 33, 48, 161}) {
+          for (int offset : {0, 1, 3}) {  // misaligned A and C
+            const std::size_t lda = static_cast<std::size_t>(K) + 2, ldc = static_cast<std::size_t>(N) + 5;
+            auto A = random_vec(M * lda + offset, rng);
+            auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
+            std::vector<float> C(M * ldc + offset, -7.0f);
+            const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N);
+            gemm(kt, pool, M, A.data() + offset, lda, P, C.data() + offset, ldc);
+            for (int m = 0; m < M; ++m) {
+              for (int n = 0; n < N; ++n) {
+                double ref = 0;
+                for (int k = 0; k < K; ++k)
+                  ref += double(A[offset + m * lda + k]) * B[static_cast<std::size_t>(k) * N + n];
+                ASSERT_NEAR(C[offset + m * ldc + n], ref, 1e-4 * (1 + std::sqrt(double(K))))
+                    << "M=" << M << " K=" << K << " N=" << N << " m=" << m << " n=" << n;
+              }
+              for (std::size_t n = N; n < ldc && m + 1 < M; ++n)
+                ASSERT_EQ(C[offset + m * ldc + n], -7.0f) << "wrote past N";
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(KernelIsa, GemmRowsIndependentOfBatch) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(7);
+  const int K = 96, N = 80, M = 37;
+  auto A = random_vec(static_cast<std::size_t>(M) * K, rng);
+  auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
+  const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N);
+  ThreadPool pool1(1), pool2(2);
+  std::vector<float> full(static_cast<std::size_t>(M) * N);
+  gemm(kt, pool2, M, A.data(), K, P, full.data(), N);
+  for (int m = 0; m < M; ++m) {
+    std::vector<float> one(N);
+    gemm(kt, pool1, 1, A.data() + static_cast<std::size_t>(m) * K, K, P, one.data(), N);
+    for (int n = 0; n < N; ++n) ASSERT_EQ(one[n], full[static_cast<std::size_t>(m) * N + n]) << m << "," << n;
+  }
+}
+
+TEST_P(KernelIsa, Bf16GemmMatchesScalarOnRoundedInputs) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(11);
+  ThreadPool pool(2);
+  auto round_bf16 = [](float x) { return bf16_to_float(float_to_bf16(x)); };
+  for (int M : {1, 5, 9, 33}) {
+    for (int K : {1, 2, 7, 64, 131}) {
+      for (int N : {3, 16, 40}) {
+        const std::size_t lda = static_cast<std::size_t>(K) + 1;
+        auto A = random_vec(M * lda + 1, rng);
+        auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
+        std::vector<float> C(static_cast<std::size_t>(M) * N);
+        const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, WeightPrecision::BF16);
+        GemmScratch scratch;
+        gemm(kt, pool, M, A.data() + 1, lda, P, C.data(), N, &scratch);
+        for (int m = 0; m < M; ++m)
+          for (int n = 0; n < N; ++n) {
+            double ref = 0;
+            for (int k = 0; k < K; ++k)
+              ref +=
+                  double(round_bf16(A[1 + m * lda + k])) * round_bf16(B[static_cast<std::size_t>(k) * N + n]);
+            ASSERT_NEAR(C[static_cast<std::size_t>(m) * N + n], ref, 1e-4 * (1 + std::sqrt(double(K))))
+                << "M=" << M << " K=" << K << " N=" << N;
+          }
+      }
+    }
+  }
+}
+
+// Straightforward WKV-7 (spec §4 item 11) in double.
+void wkv_reference(int T, const float* r, const float* d, const float* k, const float* v, const float* kk,
+                   const float* a, std::vector<double>& S, std::vector<double>& y) {
+  const int N = 64;
+  y.assign(static_cast<std::size_t>(T) * N, 0.0);
+  for (int t = 0; t < T; ++t) {
+    const int o = t * N;
+    std::vector<double> s(N, 0.0);
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < N; ++j) s[i] += S[i * N + j] * -kk[o + j];
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < N; ++j)
+        S[i * N + j] =
+            S[i * N + j] * d[o + j] + s[i] * (double(kk[o + j]) * a[o + j]) + double(v[o + i]) * k[o + j];
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < N; ++j) y[o + i] += S[i * N + j] * r[o + j];
+  }
+}
+
+TEST_P(KernelIsa, Wkv7MatchesScalar) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> decay(0.55f, 1.0f), rate(0.0f, 1.0f);
+  for (int T : {1, 2, 5, 33}) {
+    const std::size_t n = static_cast<std::size_t>(T) * 64 + 1;  // +1: misaligned views below
+    auto r = random_vec(n, rng), k = random_vec(n, rng, 0.3f), v = random_vec(n, rng),
+         kk = random_vec(n, rng, 0.125f);
+    std::vector<float> d(n), a(n);
+    for (auto& x : d) x = decay(rng);
+    for (auto& x : a) x = rate(rng);
+    auto S0 = random_vec(64 * 64, rng);
+    std::vector<float> S(S0), y(n);
+    kt.wkv7(T, 64, r.data() + 1, d.data() + 1, k.data() + 1, v.data() + 1, kk.data() + 1, a.data() + 1,
+            S.data(), y.data() + 1);
+    std::vector<double> Sref(S0.begin(), S0.end()), yref;
+    wkv_reference(T, r.data() + 1, d.data() + 1, k.data() + 1, v.data() + 1, kk.data() + 1, a.data() + 1,
+                  Sref, yref);
+    for (int i = 0; i < 64 * 64; ++i)
+      ASSERT_NEAR(S[i], Sref[i], 1e-4 * (1 + std::fabs(Sref[i]))) << "T=" << T << " i=" << i;
+    for (int i = 0; i < T * 64; ++i)
+      ASSERT_NEAR(y[1 + i], yref[i], 1e-3 * (1 + std::fabs(yref[i]))) << "T=" << T << " i=" << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, KernelIsa, ::testing::ValuesIn(supported_isas()),
+                         [](const ::testing::TestParamInfo<Isa>& p) {
+                           return std::string(isa_name(p.param));
+                         });
+
+TEST(Dispatch, ForcedIsaIsHonouredOrRefused) {
+  EXPECT_EQ(parse_isa("avx512"), Isa::Avx512);
+  EXPECT_THROW(parse_isa("sse9"), Error);
+  ::setenv("RWKV_FORCE_ISA", "generic", 1);
+  EXPECT_EQ(select_isa(), Isa::Generic);
+  ::setenv("RWKV_FORCE_ISA", "bogus", 1);
+  EXPECT_THROW(select_isa(), Error);
+  ::unsetenv("RWKV_FORCE_ISA");
+  EXPECT_EQ(select_isa(), best_isa());
+  EXPECT_EQ(supported_isas().front(), Isa::Generic);
+}
+
+}  // namespace
+}  // namespace rwkv
