@@ -51,6 +51,16 @@ TEST(Preprocess, MultiEosLongTextIsSplitThenSliced) {
   EXPECT_THROW(policy_multi_eos(iota(3), {10, 4}), Error);
 }
 
+TEST(Preprocess, MultiEosOptionalPadTo16) {
+  const auto out = policy_multi_eos({7, 8, 9}, {2048, 512, true});  // 16 tokens: already a multiple
+  EXPECT_EQ(out.size(), 16u);
+  EXPECT_EQ(out.front(), 7);
+  const auto odd = policy_multi_eos(iota(5), {8, 2, true});  // 9 tokens -> 7 pads of id 261 first
+  ASSERT_EQ(odd.size(), 16u);
+  EXPECT_EQ(std::count(odd.begin(), odd.begin() + 7, kEvalPadId), 7);
+  EXPECT_EQ(std::vector<TokenId>(odd.begin() + 7, odd.end()), policy_multi_eos(iota(5), {8, 2}));
+}
+
 TEST(Preprocess, RerankTemplatesConcatenate) {
   RerankTemplate t;
   EXPECT_EQ(t.online_text("doc", "q?"),

@@ -77,7 +77,7 @@ void run_demo(const DemoArgs& a) {
     report["tokenizer"] =
         "byte-fallback (World vocab not found: run scripts/fetch-vocab.sh for real tokenization)";
   }
-  auto encode = [&](const std::string& text) {
+  auto encode = [&](std::string_view text) {
     if (tok) return tok->encode(text);
     std::vector<TokenId> ids;
     for (unsigned char c : text) ids.push_back(static_cast<TokenId>(c) + 1);
@@ -109,43 +109,16 @@ void run_demo(const DemoArgs& a) {
 
   // Rerank online and offline; the two must agree exactly.
   const std::string query = "Why does RWKV use constant memory?";
-  std::vector<RerankResult> online, offline;
+  RerankPipeline pipe(embedder.model(), reranker, encode);
+  RerankOptions o;
+  o.chunk_tokens = a.engine.chunk_tokens;
   t0 = std::chrono::steady_clock::now();
-  {
-    std::vector<std::vector<TokenId>> ids;
-    std::vector<X070State> st(texts.size(), embedder.model().zero_state());
-    RerankTemplate templ;
-    for (const auto& d : texts) ids.push_back(policy_simple(encode(templ.online_text(d, query))));
-    std::vector<SequenceRequest> reqs;
-    for (std::size_t i = 0; i < ids.size(); ++i) reqs.push_back({ids[i], &st[i], {}, nullptr});
-    embedder.model().forward(reqs, engine.kt, engine.pool, a.engine.chunk_tokens);
-    std::vector<const X070State*> ptrs;
-    for (const auto& s : st) ptrs.push_back(&s);
-    auto logits = reranker.logits(ptrs, engine.kt, engine.pool);
-    for (std::size_t i = 0; i < logits.size(); ++i)
-      online.push_back({i, logits[i], sigmoid_score(logits[i])});
-  }
+  const auto online = pipe.score(query, texts, o, engine.kt, engine.pool);
   const double online_s = seconds_since(t0);
-  {
-    RerankTemplate templ;
-    std::vector<std::vector<TokenId>> docs, qs;
-    std::vector<X070State> st(texts.size(), embedder.model().zero_state());
-    for (const auto& d : texts) docs.push_back(encode(templ.document_text(d)));
-    std::vector<SequenceRequest> reqs;
-    for (std::size_t i = 0; i < docs.size(); ++i) reqs.push_back({docs[i], &st[i], {}, nullptr});
-    embedder.model().forward(reqs, engine.kt, engine.pool,
-                             a.engine.chunk_tokens);  // cached once per document
-    t0 = std::chrono::steady_clock::now();
-    const auto q = policy_simple(encode(templ.query_text(query)));
-    reqs.clear();
-    for (std::size_t i = 0; i < docs.size(); ++i) reqs.push_back({q, &st[i], {}, nullptr});
-    embedder.model().forward(reqs, engine.kt, engine.pool, a.engine.chunk_tokens);
-    std::vector<const X070State*> ptrs;
-    for (const auto& s : st) ptrs.push_back(&s);
-    auto logits = reranker.logits(ptrs, engine.kt, engine.pool);
-    for (std::size_t i = 0; i < logits.size(); ++i)
-      offline.push_back({i, logits[i], sigmoid_score(logits[i])});
-  }
+  o.offline = true;
+  auto doc_states = pipe.document_states(texts, o, engine.kt, engine.pool);  // computed once per document
+  t0 = std::chrono::steady_clock::now();
+  const auto offline = pipe.score_states(query, std::move(doc_states), o, engine.kt, engine.pool);
   const double offline_s = seconds_since(t0);
   nlohmann::json rr = nlohmann::json::array();
   float max_diff = 0;

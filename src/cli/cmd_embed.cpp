@@ -19,6 +19,7 @@ struct EmbedArgs {
   std::vector<std::string> texts;
   bool no_normalize = false;
   int ctx_len = 2048, eos_chunk = 512;
+  bool pad_to_16 = false;
   long batch_tokens = 16384;
   EngineOptions engine;
 };
@@ -37,8 +38,9 @@ void run_embed(const EmbedArgs& a) {
       seqs.push_back(in.tokens);
     } else {
       auto ids = tok.get().encode(in.text);
-      seqs.push_back(policy == EmbedPolicy::Simple ? policy_simple(ids)
-                                                   : policy_multi_eos(ids, {a.ctx_len, a.eos_chunk}));
+      seqs.push_back(policy == EmbedPolicy::Simple
+                         ? policy_simple(ids)
+                         : policy_multi_eos(ids, {a.ctx_len, a.eos_chunk, a.pad_to_16}));
     }
   }
   // Batches bounded by token count; results do not depend on the batching.
@@ -91,6 +93,8 @@ void add_embed_command(CLI::App& app) {
                   "Preprocessing of text inputs: simple (text + EOS) or multi-eos (MTEB protocol)");
   cmd->add_option("--ctx-len", args->ctx_len, "multi-eos: context length")->check(CLI::PositiveNumber);
   cmd->add_option("--eos-chunk", args->eos_chunk, "multi-eos: tokens per EOS")->check(CLI::PositiveNumber);
+  cmd->add_flag("--pad-to-16", args->pad_to_16,
+                "multi-eos: left-pad with id 261 to a multiple of 16 tokens, as the evaluation wrapper does");
   cmd->add_option("--batch-tokens", args->batch_tokens, "Tokens per batch of inputs")
       ->check(CLI::PositiveNumber);
   cmd->add_option(

@@ -50,7 +50,8 @@ void run_rerank(const RerankArgs& a) {
   o.cache_dtype = parse_state_dtype(a.state_dtype);
   o.templ = a.templ;
   o.chunk_tokens = a.engine.chunk_tokens;
-  RerankPipeline pipe(model, reranker, tok.get());
+  const WorldTokenizer& world = tok.get();
+  RerankPipeline pipe(model, reranker, [&world](std::string_view t) { return world.encode(t); });
   auto results = pipe.score(a.query, docs, o, engine.kt, engine.pool);
   std::stable_sort(results.begin(), results.end(),
                    [](const auto& x, const auto& y) { return x.logit > y.logit; });

@@ -81,26 +81,20 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   gemm_rows(ws.xk, ldc, blk.K, ws.k, ldc);
   gemm_rows(ws.xv, ldc, blk.V, ws.v, ldc);
 
-  // decay: d = exp(-e^-0.5 * sigmoid(w0 + tanh(xw w1) w2))
-  const std::size_t lw = static_cast<std::size_t>(blk.w1.N());
-  gemm_rows(ws.xw, ldc, blk.w1, ws.lora, lw);
-  activate_rows(ws.lora, lw, kActTanh);
-  gemm_rows(ws.lora, lw, blk.w2, ws.dec, ldc);
-  // in-context learning rate: a = sigmoid(a0 + (xa a1) a2)
-  const std::size_t la = static_cast<std::size_t>(blk.a1.N());
-  gemm_rows(ws.xa, ldc, blk.a1, ws.lora, la);
-  gemm_rows(ws.lora, la, blk.a2, ws.a, ldc);
-  // gate: g = sigmoid(xg g1) g2
-  const std::size_t lg = static_cast<std::size_t>(blk.g1.N());
-  gemm_rows(ws.xg, ldc, blk.g1, ws.lora, lg);
-  activate_rows(ws.lora, lg, kActSigmoid);
-  gemm_rows(ws.lora, lg, blk.g2, ws.g, ldc);
-  // value residual gate: sigmoid(v0 + (xv v1) v2), into ws.lora2-sized rows of ws.xw (xw is consumed)
-  if (layer > 0) {
-    const std::size_t lv = static_cast<std::size_t>(blk.v1.N());
-    gemm_rows(ws.xv, ldc, blk.v1, ws.lora2, lv);
-    gemm_rows(ws.lora2, lv, blk.v2, ws.xw, ldc);
-  }
+  // Low-rank product out = act(in · first) · second, through the `mid` scratch rows.
+  auto lora = [&](const float* in, const PackedMatrix& first, int act, const PackedMatrix& second, float* mid,
+                  float* out) {
+    const std::size_t width = static_cast<std::size_t>(first.N());
+    gemm_rows(in, ldc, first, mid, width);
+    if (act >= 0) activate_rows(mid, width, static_cast<ActKind>(act));
+    gemm_rows(mid, width, second, out, ldc);
+  };
+  constexpr int kNoActivation = -1;
+  lora(ws.xw, blk.w1, kActTanh, blk.w2, ws.lora, ws.dec);     // decay logits: tanh(xw w1) w2
+  lora(ws.xa, blk.a1, kNoActivation, blk.a2, ws.lora, ws.a);  // in-context rate logits: (xa a1) a2
+  lora(ws.xg, blk.g1, kActSigmoid, blk.g2, ws.lora, ws.g);    // gate: sigmoid(xg g1) g2
+  if (layer > 0)
+    lora(ws.xv, blk.v1, kNoActivation, blk.v2, ws.lora2, ws.xw);  // value residual gate logits (xw is free)
 
   for_rows([&](int t) {
     float *dec = row(ws.dec, t), *a = row(ws.a, t), *k = row(ws.k, t), *v = row(ws.v, t), *kk = row(ws.kk, t);

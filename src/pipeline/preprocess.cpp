@@ -58,6 +58,7 @@ std::vector<TokenId> policy_multi_eos(const std::vector<TokenId>& all, const Mul
       append_normal(all.data() + b, e - b, n_eos, out);
     }
   }
+  if (p.pad_to_16 && out.size() % 16 != 0) out.insert(out.begin(), 16 - out.size() % 16, kEvalPadId);
   return out;
 }
 

@@ -23,10 +23,15 @@ std::vector<TokenId> policy_simple(const std::vector<TokenId>& ids);
 // each copy followed by EOS; normal texts are cut into n_eos slices of ceil(n/n_eos) tokens, each
 // followed by EOS; long texts (n > ctx_len - n_eos) are split into ceil(n/ctx_len) parts, each
 // processed like a normal text.
+// pad_to_16: finally left-pad with id 261 to a multiple of 16 tokens, as the evaluation wrapper's model
+// does for its training kernel (the pads run through the model); only for exact reproduction of the
+// published protocol on a batch of one.
 struct MultiEosParams {
   int ctx_len = 2048;
   int eos_chunk = 512;
+  bool pad_to_16 = false;
 };
+inline constexpr TokenId kEvalPadId = 261;
 std::vector<TokenId> policy_multi_eos(const std::vector<TokenId>& ids, const MultiEosParams& p = {});
 
 // The reranker's text templates. {document} and {query} are replaced literally.

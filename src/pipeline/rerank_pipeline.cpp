@@ -17,50 +17,47 @@ std::filesystem::path RerankPipeline::cache_path(const std::filesystem::path& di
   return dir / name;
 }
 
-X070State RerankPipeline::document_state(const std::string& document, const RerankOptions& o,
-                                         const KernelTable& kt, ThreadPool& pool) const {
-  const std::string text = o.templ.document_text(document);
-  std::filesystem::path path;
-  if (o.state_cache) {
-    path = cache_path(*o.state_cache, text);
-    if (std::filesystem::exists(path)) return load_state(path, model_.dims(), model_.fingerprint());
+std::vector<X070State> RerankPipeline::document_states(const std::vector<std::string>& documents,
+                                                       const RerankOptions& o, const KernelTable& kt,
+                                                       ThreadPool& pool) const {
+  std::vector<X070State> states;
+  states.reserve(documents.size());
+  std::vector<std::vector<TokenId>> ids(documents.size());
+  std::vector<std::filesystem::path> paths(documents.size());
+  std::vector<SequenceRequest> todo;
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    const std::string text = o.templ.document_text(documents[i]);
+    if (o.state_cache) {
+      paths[i] = cache_path(*o.state_cache, text);
+      if (std::filesystem::exists(paths[i])) {
+        states.push_back(load_state(paths[i], model_.dims(), model_.fingerprint()));
+        continue;
+      }
+    }
+    states.push_back(model_.zero_state());
+    ids[i] = encode_(text);
+    todo.push_back({ids[i], &states[i], {}, nullptr});
   }
-  const std::vector<TokenId> ids = tok_.encode(text);
-  X070State st = model_.zero_state();
-  SequenceRequest req{ids, &st, {}, nullptr};
-  model_.forward({&req, 1}, kt, pool, o.chunk_tokens);
+  model_.forward(todo, kt, pool, o.chunk_tokens);
   if (o.state_cache) {
     std::filesystem::create_directories(*o.state_cache);
-    save_state(path, st, model_.fingerprint(), o.cache_dtype);
-    if (o.cache_dtype != StateDType::F32) return load_state(path, model_.dims(), model_.fingerprint());
+    for (const SequenceRequest& r : todo) {
+      const std::size_t i = static_cast<std::size_t>(r.state - states.data());
+      save_state(paths[i], states[i], model_.fingerprint(), o.cache_dtype);
+      // A reduced-precision cache must give the same scores now as on the next call.
+      if (o.cache_dtype != StateDType::F32)
+        states[i] = load_state(paths[i], model_.dims(), model_.fingerprint());
+    }
   }
-  return st;
+  return states;
 }
 
-std::vector<RerankResult> RerankPipeline::score(const std::string& query,
-                                                const std::vector<std::string>& documents,
-                                                const RerankOptions& o, const KernelTable& kt,
-                                                ThreadPool& pool) const {
-  if (documents.empty()) throw Error("rerank: no documents");
-  std::vector<X070State> states;
-  std::vector<std::vector<TokenId>> ids;
-  states.reserve(documents.size());
-  if (o.offline) {
-    std::vector<TokenId> q = tok_.encode(o.templ.query_text(query));
-    q.push_back(kEos);
-    for (const auto& d : documents) {
-      states.push_back(document_state(d, o, kt, pool));
-      ids.push_back(q);
-    }
-  } else {
-    for (const auto& d : documents) {
-      ids.push_back(tok_.encode(o.templ.online_text(d, query)));
-      ids.back().push_back(kEos);
-      states.push_back(model_.zero_state());
-    }
-  }
+std::vector<RerankResult> RerankPipeline::run_and_score(const std::vector<std::vector<TokenId>>& ids,
+                                                        std::vector<X070State>& states,
+                                                        const RerankOptions& o, const KernelTable& kt,
+                                                        ThreadPool& pool) const {
   std::vector<SequenceRequest> reqs;
-  for (std::size_t i = 0; i < documents.size(); ++i) reqs.push_back({ids[i], &states[i], {}, nullptr});
+  for (std::size_t i = 0; i < ids.size(); ++i) reqs.push_back({ids[i], &states[i], {}, nullptr});
   model_.forward(reqs, kt, pool, o.chunk_tokens);
   std::vector<const X070State*> ptrs;
   for (const auto& s : states) ptrs.push_back(&s);
@@ -68,6 +65,29 @@ std::vector<RerankResult> RerankPipeline::score(const std::string& query,
   std::vector<RerankResult> out;
   for (std::size_t i = 0; i < logits.size(); ++i) out.push_back({i, logits[i], sigmoid_score(logits[i])});
   return out;
+}
+
+std::vector<RerankResult> RerankPipeline::score_states(const std::string& query,
+                                                       std::vector<X070State> states, const RerankOptions& o,
+                                                       const KernelTable& kt, ThreadPool& pool) const {
+  std::vector<TokenId> q = encode_(o.templ.query_text(query));
+  q.push_back(kEos);
+  return run_and_score(std::vector<std::vector<TokenId>>(states.size(), q), states, o, kt, pool);
+}
+
+std::vector<RerankResult> RerankPipeline::score(const std::string& query,
+                                                const std::vector<std::string>& documents,
+                                                const RerankOptions& o, const KernelTable& kt,
+                                                ThreadPool& pool) const {
+  if (documents.empty()) throw Error("rerank: no documents");
+  if (o.offline) return score_states(query, document_states(documents, o, kt, pool), o, kt, pool);
+  std::vector<std::vector<TokenId>> ids;
+  for (const auto& d : documents) {
+    ids.push_back(encode_(o.templ.online_text(d, query)));
+    ids.back().push_back(kEos);
+  }
+  std::vector<X070State> states(documents.size(), model_.zero_state());
+  return run_and_score(ids, states, o, kt, pool);
 }
 
 }  // namespace rwkv

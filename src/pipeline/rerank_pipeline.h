@@ -4,14 +4,15 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/embedder.h"
 #include "pipeline/preprocess.h"
 #include "pipeline/reranker.h"
-#include "tokenizer/world_tokenizer.h"
 
 namespace rwkv {
 
@@ -28,24 +29,36 @@ struct RerankOptions {
   int chunk_tokens = 256;
 };
 
+// Text -> token ids (no EOS): normally WorldTokenizer::encode.
+using TextEncoder = std::function<std::vector<TokenId>(std::string_view)>;
+
 class RerankPipeline {
  public:
-  RerankPipeline(const X070Model& model, const StateReranker& reranker, const WorldTokenizer& tok)
-      : model_(model), reranker_(reranker), tok_(tok) {}
+  RerankPipeline(const X070Model& model, const StateReranker& reranker, TextEncoder encode)
+      : model_(model), reranker_(reranker), encode_(std::move(encode)) {}
 
   // Results in document order (callers sort).
   std::vector<RerankResult> score(const std::string& query, const std::vector<std::string>& documents,
                                   const RerankOptions& o, const KernelTable& kt, ThreadPool& pool) const;
 
-  // The offline document state (after the document template, no EOS), from cache if present.
-  X070State document_state(const std::string& document, const RerankOptions& o, const KernelTable& kt,
-                           ThreadPool& pool) const;
+  // Offline document states (after the document template, no EOS), computed in one ragged batch; with a
+  // state cache, cached ones are loaded and new ones stored.
+  std::vector<X070State> document_states(const std::vector<std::string>& documents, const RerankOptions& o,
+                                         const KernelTable& kt, ThreadPool& pool) const;
+  // Continues copies of document states with the query (template + EOS) and scores them.
+  std::vector<RerankResult> score_states(const std::string& query, std::vector<X070State> states,
+                                         const RerankOptions& o, const KernelTable& kt,
+                                         ThreadPool& pool) const;
 
  private:
   std::filesystem::path cache_path(const std::filesystem::path& dir, const std::string& doc_text) const;
+  // Runs each id list from its state (in place), then the reranker on the final states.
+  std::vector<RerankResult> run_and_score(const std::vector<std::vector<TokenId>>& ids,
+                                          std::vector<X070State>& states, const RerankOptions& o,
+                                          const KernelTable& kt, ThreadPool& pool) const;
   const X070Model& model_;
   const StateReranker& reranker_;
-  const WorldTokenizer& tok_;
+  TextEncoder encode_;
 };
 
 }  // namespace rwkv
