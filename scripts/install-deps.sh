@@ -10,6 +10,7 @@ PKGS=(
   libbenchmark-dev     # kernel micro-benchmarks (Google Benchmark)
   zlib1g-dev           # inflating deflated zip entries in .pth files
   clang libclang-rt-14-dev  # libFuzzer + sanitizer runtimes for fuzz targets
+  clang-format         # CI format check (.clang-format)
   libcpp-httplib-dev   # HTTP server (rwkv serve)
   liblmdb-dev          # document state store (rwkv index)
   curl                 # scripts/fetch-vocab.sh

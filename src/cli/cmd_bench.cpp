@@ -31,6 +31,7 @@ struct BenchArgs {
   int layers = 12, embd = 768;
   int docs = 64, tokens = 256, reps = 3, query_tokens = 16, decode_tokens = 64;
   bool all_precisions = false;
+  std::vector<int> sweep;  // document lengths for the linearity check
   EngineOptions engine;
 };
 
@@ -58,11 +59,12 @@ double peak_rss_mb() {
 // GFLOP/s of the FMA probe on `threads` threads at once.
 double fma_peak(const KernelTable& kt, ThreadPool& pool, int threads) {
   const long iters = 20'000'000;
-  float sink = 0;
+  std::vector<float> sinks(static_cast<std::size_t>(threads));  // one per task: no shared writes
   const double s = median_seconds(3, [&] {
-    pool.run_tasks(static_cast<std::size_t>(threads), [&](std::size_t, int) { sink += kt.fma_burn(iters); });
+    pool.run_tasks(static_cast<std::size_t>(threads),
+                   [&](std::size_t task, int) { sinks[task] += kt.fma_burn(iters); });
   });
-  if (sink == 12345.0f) std::fprintf(stderr, " ");
+  if (std::accumulate(sinks.begin(), sinks.end(), 0.0f) == 12345.0f) std::fprintf(stderr, " ");
   return threads * static_cast<double>(iters) * 12 * 16 * 2 / s / 1e9;
 }
 
@@ -137,6 +139,18 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, WeightPre
   const double bytes = x070_weight_bytes_per_token(model.dims(), prec == WeightPrecision::BF16 ? 2.0 : 4.0);
   r["decode"] = {{"ms_per_token", 1e3 * decode_s / a.decode_tokens}, {"weight_bytes_per_token", bytes}};
   r["rss_mb"] = current_rss_mb() - rss0;
+  // Linearity in length: one document of each length; tokens/s and resident memory after the run.
+  for (int len : a.sweep) {
+    std::vector<TokenId> doc(static_cast<std::size_t>(len));
+    for (auto& t : doc) t = tok(rng);
+    doc.back() = 65535;
+    EmbedInput di{doc};
+    const double sec = median_seconds(a.reps, [&] {
+      embedder.embed({&di, 1}, Task::Retr, true, engine.kt, engine.pool, a.engine.chunk_tokens);
+    });
+    r["length_sweep"].push_back(
+        {{"tokens", len}, {"tokens_per_s", len / sec}, {"rss_mb", current_rss_mb() - rss0}});
+  }
   return r;
 }
 
@@ -232,6 +246,10 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--decode-tokens", args->decode_tokens, "Decode: tokens fed one at a time")
       ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--length-sweep", args->sweep,
+                  "Also time one document of each of these lengths (e.g. 512,16384)")
+      ->delimiter(',')
+      ->check(CLI::Range(2, 1 << 22));
   cmd->add_flag("--all-precisions", args->all_precisions,
                 "Measure every precision mode (fp32, bf16) and their accuracy vs fp32");
   args->engine.add_to(*cmd);

@@ -13,5 +13,6 @@ void add_rerank_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_serve_command(CLI::App& app);  // src/server/
 
 }  // namespace rwkv::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   rwkv::cli::add_synth_command(app);
   rwkv::cli::add_bench_command(app);
   rwkv::cli::add_demo_command(app);
+  rwkv::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

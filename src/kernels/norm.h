@@ -1,5 +1,6 @@
-// Row-wise normalisations and small vector helpers used by the model (fp32, double accumulators for
-// the statistics so results do not depend on vector width).
+// Portable row-wise normalisations (fp32 data, double accumulators for the statistics) for the paths
+// that are not hot: embedding lookups, heads, the reranker. The model's hot LayerNorm is the per-ISA
+// kernel in KernelTable.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,190 @@
+// The inference thread of `rwkv serve`.
+#include "server/inference.h"
+
+#include <iostream>
+
+#include "kernels/dispatch.h"
+#include "model/detect.h"
+#include "rwkv/error.h"
+#include "util/strcat.h"
+
+namespace rwkv::server {
+
+std::string Inference::isa() const {
+  return std::string(isa_name(kt_->isa));
+}
+int Inference::threads() const {
+  return pool_->size();
+}
+
+void Inference::start(std::function<void()> on_failure) {
+  thread_ = std::thread([this, on_failure = std::move(on_failure)] {
+    try {
+      load();
+    } catch (const std::exception& e) {
+      failure_ = e.what();
+      on_failure();
+      return;
+    }
+    ready_.store(true, std::memory_order_release);
+    loop();
+  });
+}
+
+void Inference::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Inference::load() {
+  WeightPrecision precision;
+  if (o_.precision == "fp32")
+    precision = WeightPrecision::F32;
+  else if (o_.precision == "bf16")
+    precision = WeightPrecision::BF16;
+  else
+    throw Error(str("unknown --precision '", o_.precision, "' (expected fp32 or bf16)"));
+  kt_ = &kernels_for(select_isa());
+  pool_ = std::make_unique<ThreadPool>(o_.threads);
+  auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(o_.model));
+  model_kind_ = detect_model(*ckpt).kind;
+  embedder_ = std::make_unique<Embedder>(ckpt, precision);
+  if (o_.reranker) {
+    auto rr = std::make_shared<const Checkpoint>(Checkpoint::open(*o_.reranker));
+    reranker_ = std::make_unique<StateReranker>(rr, embedder_->model().dims(), precision);
+  }
+  std::optional<std::filesystem::path> flag, model = std::filesystem::path(o_.model);
+  if (o_.vocab) flag = *o_.vocab;
+  tok_ = std::make_unique<WorldTokenizer>(WorldTokenizer::load(find_world_vocab(flag, model)));
+  if (reranker_)
+    rerank_ = std::make_unique<RerankPipeline>(embedder_->model(), *reranker_,
+                                               [this](std::string_view t) { return tok_->encode(t); });
+  // Warm-up: one forward touches every weight page and the kernels' buffers.
+  const auto warm = policy_simple(tok_->encode("warm up"));
+  EmbedInput in{warm};
+  embedder_->embed({&in, 1}, Task::Retr, true, *kt_, *pool_, o_.chunk_tokens);
+  if (o_.verbose)
+    std::cerr << nlohmann::json{{"isa", isa()}, {"threads", threads()}, {"precision", o_.precision}}.dump()
+              << "\n";
+}
+
+bool Inference::push(std::unique_ptr<Job> job) {
+  job->enqueued = Clock::now();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || static_cast<int>(queue_.size()) >= o_.max_queue) return false;
+    queue_.push_back(std::move(job));
+    metrics_.queue_size(static_cast<long>(queue_.size()));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+std::optional<std::future<Embeddings>> Inference::submit_embed(std::vector<std::vector<TokenId>> seqs,
+                                                               Task task, bool normalize) {
+  auto job = std::make_unique<Job>();
+  job->seqs = std::move(seqs);
+  for (const auto& s : job->seqs) job->tokens += static_cast<long>(s.size());
+  job->task = task;
+  job->normalize = normalize;
+  auto fut = job->embed_done.get_future();
+  if (!push(std::move(job))) return std::nullopt;
+  return fut;
+}
+
+std::optional<std::future<std::vector<RerankResult>>> Inference::submit_rerank(
+    std::string query, std::vector<std::string> docs) {
+  auto job = std::make_unique<Job>();
+  job->is_embed = false;
+  job->query = std::move(query);
+  job->docs = std::move(docs);
+  auto fut = job->rerank_done.get_future();
+  if (!push(std::move(job))) return std::nullopt;
+  return fut;
+}
+
+void Inference::loop() {
+  for (;;) {
+    std::vector<std::unique_ptr<Job>> jobs;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      jobs.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+      if (jobs[0]->is_embed) {
+        long tokens = jobs[0]->tokens;
+        while (!queue_.empty() && queue_.front()->is_embed &&
+               tokens + queue_.front()->tokens <= o_.max_batch_tokens) {
+          tokens += queue_.front()->tokens;
+          jobs.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      metrics_.queue_size(static_cast<long>(queue_.size()));
+    }
+    const auto now = Clock::now();
+    for (const auto& j : jobs)
+      metrics_.queue_seconds(std::chrono::duration<double>(now - j->enqueued).count());
+    if (jobs[0]->is_embed)
+      run_embeds(jobs);
+    else
+      run_rerank(*jobs[0]);
+    metrics_.inference_seconds(std::chrono::duration<double>(Clock::now() - now).count());
+  }
+}
+
+void Inference::run_embeds(std::vector<std::unique_ptr<Job>>& jobs) {
+  std::vector<EmbedInput> inputs;
+  long tokens = 0;
+  for (const auto& j : jobs) {
+    for (const auto& s : j->seqs) inputs.push_back({s});
+    tokens += j->tokens;
+  }
+  metrics_.batch(static_cast<long>(jobs.size()), tokens);
+  try {
+    auto feats = embedder_->features(inputs, *kt_, *pool_, nullptr, o_.chunk_tokens);
+    std::vector<Embeddings> outs(jobs.size());
+    std::size_t k = 0;
+    for (std::size_t n = 0; n < jobs.size(); ++n) {
+      for (std::size_t i = 0; i < jobs[n]->seqs.size(); ++i, ++k) {
+        auto& v = feats[k];
+        embedder_->apply_head(jobs[n]->task, v);
+        if (jobs[n]->normalize) l2_normalize(v);
+        outs[n].push_back(std::move(v));
+      }
+    }
+    for (std::size_t n = 0; n < jobs.size(); ++n) jobs[n]->embed_done.set_value(std::move(outs[n]));
+  } catch (...) {
+    // Run each request alone so that only the failing one gets the error.
+    for (auto& j : jobs) {
+      try {
+        std::vector<EmbedInput> one;
+        for (const auto& s : j->seqs) one.push_back({s});
+        j->embed_done.set_value(embedder_->embed(one, j->task, j->normalize, *kt_, *pool_, o_.chunk_tokens));
+      } catch (...) {
+        j->embed_done.set_exception(std::current_exception());
+      }
+    }
+  }
+}
+
+void Inference::run_rerank(Job& job) {
+  try {
+    RerankOptions ro;
+    long tokens = 0;
+    for (const auto& d : job.docs)
+      tokens += static_cast<long>(tok_->encode(ro.templ.online_text(d, job.query)).size()) + 1;
+    metrics_.batch(1, tokens);
+    ro.chunk_tokens = o_.chunk_tokens;
+    job.rerank_done.set_value(rerank_->score(job.query, job.docs, ro, *kt_, *pool_));
+  } catch (...) {
+    job.rerank_done.set_exception(std::current_exception());
+  }
+}
+
+}  // namespace rwkv::server

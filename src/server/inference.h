@@ -1,0 +1,96 @@
+// The inference side of `rwkv serve`: one thread owns the model, the kernels and the thread pool, and
+// serves a bounded FIFO queue. Consecutive embedding requests are packed into one ragged batch of at most
+// max_batch_tokens tokens (results do not depend on the batch); rerank requests run one at a time.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pipeline/embedder.h"
+#include "pipeline/rerank_pipeline.h"
+#include "server/metrics.h"
+#include "server/server.h"
+#include "tokenizer/world_tokenizer.h"
+#include "util/thread_pool.h"
+
+namespace rwkv::server {
+
+using Embeddings = std::vector<std::vector<float>>;
+
+class Inference {
+ public:
+  Inference(const ServerOptions& o, Metrics& metrics) : o_(o), metrics_(metrics) {}
+  ~Inference() { stop(); }
+
+  // Starts the thread: loads the models and the vocab, runs one warm-up forward, then serves the queue.
+  // on_failure is called (from that thread) if loading fails.
+  void start(std::function<void()> on_failure);
+  // Finishes the queued work and joins the thread.
+  void stop();
+
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+  const std::string& failure() const { return failure_; }  // after on_failure
+
+  // Valid once ready().
+  const WorldTokenizer& tokenizer() const { return *tok_; }
+  const Embedder& embedder() const { return *embedder_; }
+  bool has_reranker() const { return reranker_ != nullptr; }
+  std::string isa() const;
+  int threads() const;
+  std::string model_kind() const { return model_kind_; }
+
+  // nullopt when the queue is full (or the server is stopping).
+  std::optional<std::future<Embeddings>> submit_embed(std::vector<std::vector<TokenId>> seqs, Task task,
+                                                      bool normalize);
+  std::optional<std::future<std::vector<RerankResult>>> submit_rerank(std::string query,
+                                                                      std::vector<std::string> docs);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Job {
+    bool is_embed = true;
+    std::vector<std::vector<TokenId>> seqs;
+    Task task = Task::Retr;
+    bool normalize = true;
+    long tokens = 0;
+    std::promise<Embeddings> embed_done;
+    std::string query;
+    std::vector<std::string> docs;
+    std::promise<std::vector<RerankResult>> rerank_done;
+    Clock::time_point enqueued;
+  };
+  bool push(std::unique_ptr<Job> job);
+  void load();
+  void loop();
+  void run_embeds(std::vector<std::unique_ptr<Job>>& jobs);
+  void run_rerank(Job& job);
+
+  const ServerOptions& o_;
+  Metrics& metrics_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Job>> queue_;
+  bool stopping_ = false;
+  std::atomic<bool> ready_{false};
+  std::string failure_, model_kind_;
+
+  const KernelTable* kt_ = nullptr;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<WorldTokenizer> tok_;
+  std::unique_ptr<Embedder> embedder_;
+  std::unique_ptr<StateReranker> reranker_;
+  std::unique_ptr<RerankPipeline> rerank_;
+};
+
+}  // namespace rwkv::server
