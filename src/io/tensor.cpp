@@ -98,6 +98,15 @@ float element_to_float(DType t, const std::byte* p) {
 
 }  // namespace
 
+void contiguous_to_float(DType t, const std::byte* src, std::size_t n, float* out) {
+  if (t == DType::F32) {
+    std::memcpy(out, src, n * sizeof(float));
+    return;
+  }
+  const std::size_t esize = dtype_size(t);
+  for (std::size_t i = 0; i < n; ++i) out[i] = element_to_float(t, src + i * esize);
+}
+
 std::vector<float> TensorView::to_float() const {
   std::vector<float> out(static_cast<std::size_t>(numel()));
   to_float(out);
@@ -113,11 +122,7 @@ void TensorView::to_float(std::span<float> out) const {
   if (n == 0) return;
   const std::size_t esize = dtype_size(dtype);
   if (is_contiguous()) {
-    if (dtype == DType::F32) {
-      std::memcpy(out.data(), data, n * sizeof(float));
-      return;
-    }
-    for (std::size_t i = 0; i < n; ++i) out[i] = element_to_float(dtype, data + i * esize);
+    contiguous_to_float(dtype, data, n, out.data());
     return;
   }
   // Strided: walk the multi-index in C order, keeping the element offset incrementally.

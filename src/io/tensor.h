@@ -31,6 +31,10 @@ struct TensorView {
   void to_float(std::span<float> out) const;  // out.size() must equal numel()
 };
 
+// Converts n contiguous elements of a float dtype (F32, BF16, F16, F64) to float32. Other dtypes are the
+// caller's error to report (they are converted to 0).
+void contiguous_to_float(DType t, const std::byte* src, std::size_t n, float* out);
+
 // Element conversions (exact for bf16/f16 -> f32).
 float bf16_to_float(std::uint16_t v);
 float f16_to_float(std::uint16_t v);
