@@ -104,6 +104,48 @@ TEST_P(KernelIsa, Bf16GemmMatchesScalarOnRoundedInputs) {
   }
 }
 
+TEST_P(KernelIsa, Int8GemmMatchesScalarOnQuantizedWeights) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(13);
+  ThreadPool pool(2);
+  for (int M : {1, 5, 9, 33}) {
+    for (int K : {1, 2, 7, 64, 131}) {
+      for (int N : {3, 16, 40}) {
+        const std::size_t lda = static_cast<std::size_t>(K) + 1;
+        auto A = random_vec(M * lda + 1, rng);
+        auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
+        if (N > 3) std::fill(B.begin(), B.begin() + N, 0.0f);  // a zero row; column 0 stays non-zero below
+        for (int k = 0; k < K; ++k) B[static_cast<std::size_t>(k) * N + N - 1] = 0.0f;  // an all-zero column
+        std::vector<float> C(static_cast<std::size_t>(M) * N);
+        const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, WeightPrecision::Int8);
+        ASSERT_EQ(P.precision(), WeightPrecision::Int8);
+        gemm(kt, pool, M, A.data() + 1, lda, P, C.data(), N);
+        for (int n = 0; n < N; ++n) {
+          double amax = 0;
+          for (int k = 0; k < K; ++k)
+            amax = std::max(amax, std::fabs(double(B[static_cast<std::size_t>(k) * N + n])));
+          const double scale = amax / 127.0;
+          for (int m = 0; m < M; ++m) {
+            double ref = 0, exact = 0;
+            for (int k = 0; k < K; ++k) {
+              const double b = B[static_cast<std::size_t>(k) * N + n];
+              const double q = scale > 0 ? std::nearbyint(b / scale) : 0.0;
+              ref += double(A[1 + m * lda + k]) * q * scale;
+              exact += double(A[1 + m * lda + k]) * b;
+            }
+            const float got = C[static_cast<std::size_t>(m) * N + n];
+            ASSERT_NEAR(got, ref, 1e-4 * (1 + std::sqrt(double(K)))) << "M=" << M << " K=" << K << " N=" << N;
+            // Quantisation error is at most half a step per weight.
+            double bound = 0;
+            for (int k = 0; k < K; ++k) bound += std::fabs(double(A[1 + m * lda + k])) * scale * 0.5;
+            ASSERT_LE(std::fabs(got - exact), bound + 1e-4 * (1 + std::sqrt(double(K))));
+          }
+        }
+      }
+    }
+  }
+}
+
 // Straightforward WKV-7 (spec §4 item 11) in double.
 void wkv_reference(int T, const float* r, const float* d, const float* k, const float* v, const float* kk,
                    const float* a, std::vector<double>& S, std::vector<double>& y) {

@@ -1,7 +1,9 @@
-// Reduced-precision (bf16) mode on the golden models: accuracy against the float64 reference within
-// the bounds measured for this mode (docs/performance.md), and batch invariance / chunking equality,
-// which hold in every mode.
+// Reduced-precision modes (bf16, int8 weights) on the golden models: accuracy against the float64
+// reference within the bounds measured for each mode (docs/performance.md), and batch invariance /
+// chunking equality, which hold in every mode.
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include "golden_fixture.h"
 
@@ -15,49 +17,65 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
   return ab / std::sqrt(aa * bb);
 }
 
-struct Bf16Models {
+struct ModeModels {
   std::unique_ptr<Embedder> emb;
   std::unique_ptr<StateReranker> rr_a, rr_b;
 };
-const Bf16Models& bf16_models() {
-  static std::unique_ptr<Bf16Models> m;
+const ModeModels& mode_models(WeightPrecision p) {
+  static std::map<WeightPrecision, std::unique_ptr<ModeModels>> cache;
+  auto& m = cache[p];
   if (!m) {
-    m = std::make_unique<Bf16Models>();
-    m->emb = std::make_unique<Embedder>(golden_models().ckpt_bf16, WeightPrecision::BF16);
+    m = std::make_unique<ModeModels>();
+    m->emb = std::make_unique<Embedder>(golden_models().ckpt_bf16, p);
     auto a = std::make_shared<const Checkpoint>(Checkpoint::open(golden("reranker-a.bf16.pth")));
     auto b = std::make_shared<const Checkpoint>(Checkpoint::open(golden("reranker-b.bf16.pth")));
-    m->rr_a = std::make_unique<StateReranker>(a, m->emb->model().dims(), WeightPrecision::BF16);
-    m->rr_b = std::make_unique<StateReranker>(b, m->emb->model().dims(), WeightPrecision::BF16);
+    m->rr_a = std::make_unique<StateReranker>(a, m->emb->model().dims(), p);
+    m->rr_b = std::make_unique<StateReranker>(b, m->emb->model().dims(), p);
   }
   return *m;
 }
 
-class Bf16Mode : public ::testing::TestWithParam<Isa> {
+// Bounds per mode, with a margin over what was measured (docs/performance.md).
+struct ModeBounds {
+  double min_cosine;     // embedding cosine to the reference
+  double max_logit_err;  // rerank logit absolute error
+  const char* measured;
+};
+ModeBounds bounds_of(WeightPrecision p) {
+  if (p == WeightPrecision::BF16) return {0.9999, 0.01, "cosine 0.999995, logit error <= 0.0026"};
+  return {0.999, 0.02, "cosine 0.99993, logit error <= 0.0049"};
+}
+
+using ModeParam = std::tuple<Isa, WeightPrecision>;
+class ReducedPrecision : public ::testing::TestWithParam<ModeParam> {
  protected:
-  const KernelTable& kt() { return kernels_for(GetParam()); }
+  const KernelTable& kt() { return kernels_for(std::get<0>(GetParam())); }
+  WeightPrecision precision() const { return std::get<1>(GetParam()); }
+  const ModeModels& models() const { return mode_models(precision()); }
   ThreadPool pool{2};
 };
 
-TEST_P(Bf16Mode, EmbeddingsCloseToReference) {
+TEST_P(ReducedPrecision, EmbeddingsCloseToReference) {
   const auto& items = golden_models().manifest["embeddings"]["items"];
   const NpyArray want = load_npy(golden("embeddings/emb_retr.npy"));
   std::vector<std::vector<TokenId>> ids;
   for (const auto& it : items) ids.push_back(ids_of(it["ids"]));
   std::vector<EmbedInput> in;
   for (const auto& v : ids) in.push_back({v});
-  const auto got = bf16_models().emb->embed(in, Task::Retr, false, kt(), pool);
+  const auto got = models().emb->embed(in, Task::Retr, false, kt(), pool);
   double worst = 1;
   for (std::size_t i = 0; i < ids.size(); ++i) worst = std::min(worst, cosine(got[i], row_of(want, i)));
   RecordProperty("min_cosine", std::to_string(worst));
-  EXPECT_GE(worst, 0.9999) << "bf16 mode: embedding cosine to the reference (measured 0.999995)";
+  EXPECT_GE(worst, bounds_of(precision()).min_cosine)
+      << precision_name(precision()) << " mode, measured " << bounds_of(precision()).measured;
 }
 
-TEST_P(Bf16Mode, RerankLogitsCloseToReference) {
+TEST_P(ReducedPrecision, RerankLogitsCloseToReference) {
   const auto& g = golden_models();
   const auto& r = g.manifest["rerank"];
   std::vector<std::vector<TokenId>> online;
   for (const auto& v : r["online_ids"]) online.push_back(ids_of(v));
-  const X070Model& m = bf16_models().emb->model();
+  const X070Model& m = models().emb->model();
   std::vector<X070State> st(online.size(), m.zero_state());
   std::vector<SequenceRequest> reqs;
   for (std::size_t i = 0; i < online.size(); ++i) reqs.push_back({online[i], &st[i], {}, nullptr});
@@ -65,22 +83,24 @@ TEST_P(Bf16Mode, RerankLogitsCloseToReference) {
   std::vector<const X070State*> ptrs;
   for (const auto& s : st) ptrs.push_back(&s);
   for (const auto& [rr, name] :
-       {std::pair{bf16_models().rr_a.get(), "reranker-a"}, {bf16_models().rr_b.get(), "reranker-b"}}) {
+       {std::pair{models().rr_a.get(), "reranker-a"}, {models().rr_b.get(), "reranker-b"}}) {
     const auto logits = rr->logits(ptrs, kt(), pool);
     const auto want = load_npy(golden(std::string("rerank/") + name + "_online_unpadded_logits.npy")).data;
     double worst = 0;
     for (std::size_t i = 0; i < want.size(); ++i)
       worst = std::max(worst, std::fabs(double(logits[i]) - want[i]));
     RecordProperty(std::string(name) + "_max_logit_error", std::to_string(worst));
-    EXPECT_TRUE(AllClose(logits, want, 0.01)) << name << ": bf16 mode logits (measured error <= 0.0026)";
+    EXPECT_TRUE(AllClose(logits, want, bounds_of(precision()).max_logit_err))
+        << name << ": " << precision_name(precision()) << " mode, measured "
+        << bounds_of(precision()).measured;
   }
 }
 
-TEST_P(Bf16Mode, BatchInvariantAndChunkingExact) {
+TEST_P(ReducedPrecision, BatchInvariantAndChunkingExact) {
   const auto& items = golden_models().manifest["embeddings"]["items"];
   std::vector<std::vector<TokenId>> ids;
   for (const auto& it : items) ids.push_back(ids_of(it["ids"]));
-  const Embedder& e = *bf16_models().emb;
+  const Embedder& e = *models().emb;
   std::vector<EmbedInput> all;
   for (const auto& v : ids) all.push_back({v});
   const auto batch = e.embed(all, Task::Retr, false, kt(), pool, 7);
@@ -91,7 +111,13 @@ TEST_P(Bf16Mode, BatchInvariantAndChunkingExact) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, Bf16Mode, ::testing::ValuesIn(supported_isas()), IsaParamName);
+INSTANTIATE_TEST_SUITE_P(AllIsas, ReducedPrecision,
+                         ::testing::Combine(::testing::ValuesIn(supported_isas()),
+                                            ::testing::Values(WeightPrecision::BF16, WeightPrecision::Int8)),
+                         [](const ::testing::TestParamInfo<ModeParam>& p) {
+                           return std::string(isa_name(std::get<0>(p.param))) + "_" +
+                                  precision_name(std::get<1>(p.param));
+                         });
 
 }  // namespace
 }  // namespace rwkv::test

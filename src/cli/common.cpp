@@ -16,16 +16,15 @@ void EngineOptions::add_to(CLI::App& cmd) {
   cmd.add_option("--chunk-tokens", chunk_tokens, "Tokens processed per forward step (bounds memory)")
       ->check(CLI::Range(1, 1 << 20));
   cmd.add_flag("--verbose", verbose, "Print the chosen ISA and thread count on stderr");
-  cmd.add_option("--precision", precision,
-                 "Weights and activations in matrix products: fp32 (exact, matches the reference) or bf16 "
-                 "(bf16 weights/activations, fp32 accumulation and state; faster, half the memory)")
+  cmd.add_option("--precision,--weights", precision,
+                 "Weights in matrix products: fp32 (exact, matches the reference), bf16 (bf16 weights and "
+                 "activations, fp32 accumulation and state; faster, half the memory) or int8 (int8 weights "
+                 "with a scale per output channel, fp32 activations; a quarter of the memory)")
       ->envname("RWKV_PRECISION");
 }
 
 WeightPrecision EngineOptions::weight_precision() const {
-  if (precision == "fp32") return WeightPrecision::F32;
-  if (precision == "bf16") return WeightPrecision::BF16;
-  throw Error(str("unknown --precision '", precision, "' (expected fp32 or bf16)"));
+  return parse_precision(precision, "--precision");
 }
 
 Engine::Engine(const EngineOptions& o) : kt(kernels_for(select_isa())), pool(o.threads) {

@@ -64,18 +64,20 @@ Isa select_isa() {
   return best_isa();
 }
 
+// One table per ISA, every entry named so a new kernel cannot be wired to the wrong slot.
+#define RWKV_KERNEL_TABLE(ISA, SUFFIX)                                                    \
+  KernelTable {                                                                           \
+    .isa = ISA, .gemm_tile = &isa::gemm_tile_##SUFFIX, .wkv7 = &isa::wkv7_##SUFFIX,       \
+    .fma_burn = &isa::fma_burn_##SUFFIX, .gemm_tile_bf16 = &isa::gemm_tile_bf16_##SUFFIX, \
+    .gemm_tile_i8 = &isa::gemm_tile_i8_##SUFFIX, .to_bf16 = &isa::to_bf16_##SUFFIX,       \
+    .activate = &isa::activate_##SUFFIX, .decay = &isa::decay_##SUFFIX,                   \
+    .layer_norm = &isa::layer_norm_##SUFFIX                                               \
+  }
+
 const KernelTable& kernels_for(Isa isa) {
-  static const KernelTable generic{
-      Isa::Generic,           &isa::gemm_tile_generic,      &isa::wkv7_generic,
-      &isa::fma_burn_generic, &isa::gemm_tile_bf16_generic, &isa::to_bf16_generic,
-      &isa::activate_generic, &isa::decay_generic,          &isa::layer_norm_generic};
-  static const KernelTable avx2{Isa::Avx2,           &isa::gemm_tile_avx2,      &isa::wkv7_avx2,
-                                &isa::fma_burn_avx2, &isa::gemm_tile_bf16_avx2, &isa::to_bf16_avx2,
-                                &isa::activate_avx2, &isa::decay_avx2,          &isa::layer_norm_avx2};
-  static const KernelTable avx512{
-      Isa::Avx512,           &isa::gemm_tile_avx512,      &isa::wkv7_avx512,
-      &isa::fma_burn_avx512, &isa::gemm_tile_bf16_avx512, &isa::to_bf16_avx512,
-      &isa::activate_avx512, &isa::decay_avx512,          &isa::layer_norm_avx512};
+  static const KernelTable generic = RWKV_KERNEL_TABLE(Isa::Generic, generic);
+  static const KernelTable avx2 = RWKV_KERNEL_TABLE(Isa::Avx2, avx2);
+  static const KernelTable avx512 = RWKV_KERNEL_TABLE(Isa::Avx512, avx512);
   if (!isa_supported(isa)) throw Error(str("ISA ", isa_name(isa), " is not supported by this CPU"));
   switch (isa) {
     case Isa::Generic:

@@ -41,6 +41,10 @@ struct KernelTable {
   // Bp the panels' KP × 16 × 2 bf16 blocks (panel stride KP*32). fp32 accumulation. Same C contract.
   void (*gemm_tile_bf16)(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,
                          const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid);
+  // int8-weight tile: Bp holds panels of K × 16 int8 (panel stride K*16 bytes), scales 16 fp32 per panel
+  // (panel stride 16). C = (A · widen(Bp)) * scale per column, fp32 accumulation. Same C contract.
+  void (*gemm_tile_i8)(int mr, int np, int K, const float* A, std::size_t lda, const std::int8_t* Bp,
+                       const float* scales, float* C, std::size_t ldc, int n_valid);
   // Rounds n floats to bf16 (nearest even), writing `padded` values (the rest zero).
   void (*to_bf16)(const float* x, std::uint16_t* out, int n, int padded);
   // In-place activation over n floats: kind 0 = tanh, 1 = sigmoid, 2 = relu(x)^2.

@@ -2,6 +2,8 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 
 #include "io/tensor.h"
 #include "io/tensor_rows.h"
@@ -19,10 +21,57 @@ constexpr int kBlockPanels = 8;  // panels per parallel task (128 columns)
 
 }  // namespace
 
+const char* precision_name(WeightPrecision p) {
+  switch (p) {
+    case WeightPrecision::F32:
+      return "fp32";
+    case WeightPrecision::BF16:
+      return "bf16";
+    case WeightPrecision::Int8:
+      return "int8";
+  }
+  return "?";
+}
+
+WeightPrecision parse_precision(const std::string& name, const std::string& what) {
+  if (name == "fp32") return WeightPrecision::F32;
+  if (name == "bf16") return WeightPrecision::BF16;
+  if (name == "int8") return WeightPrecision::Int8;
+  throw Error(str("unknown ", what, " '", name, "' (expected fp32, bf16 or int8)"));
+}
+
 PackedMatrix PackedMatrix::from_rows(const float* b, int K, int N, WeightPrecision p) {
   PackedMatrix m;
-  m.allocate(K, N, p);
+  m.allocate(K, N, p == WeightPrecision::Int8 ? WeightPrecision::F32 : p);
   for (int k = 0; k < K; ++k) m.set_row_of_b(k, b + static_cast<std::size_t>(k) * N);
+  return p == WeightPrecision::Int8 ? quantized_from(m) : m;
+}
+
+namespace {
+
+// Symmetric per-column quantisation of col[0..K) into q (stride `step`); returns the scale.
+float quantize_column(const float* col, std::size_t col_step, int K, std::int8_t* q, std::size_t q_step) {
+  float amax = 0.0f;
+  for (int k = 0; k < K; ++k) amax = std::max(amax, std::fabs(col[k * col_step]));
+  const float scale = amax / 127.0f;
+  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  for (int k = 0; k < K; ++k) {
+    const float v = std::nearbyint(col[k * col_step] * inv);
+    q[k * q_step] = static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f));
+  }
+  return scale;
+}
+
+}  // namespace
+
+PackedMatrix PackedMatrix::quantized_from(const PackedMatrix& f32) {
+  PackedMatrix m;
+  m.allocate(f32.K_, f32.N_, WeightPrecision::Int8);
+  for (int n = 0; n < f32.N_; ++n) {
+    const float* col = f32.panel(n / 16) + n % 16;
+    std::int8_t* q = m.i8_.data() + static_cast<std::size_t>(n / 16) * m.K_ * 16 + n % 16;
+    m.scales_[n] = quantize_column(col, 16, m.K_, q, 16);
+  }
   return m;
 }
 
@@ -30,6 +79,11 @@ void PackedMatrix::allocate(int K, int N, WeightPrecision p) {
   K_ = K;
   N_ = N;
   precision_ = p;
+  if (p == WeightPrecision::Int8) {
+    i8_.assign(static_cast<std::size_t>(panels()) * K * 16, 0);
+    scales_.assign(static_cast<std::size_t>(panels()) * 16, 0.0f);
+    return;
+  }
   if (p == WeightPrecision::BF16) {
     // Zero everything (cheap next to the fp32 path's size): padding columns and the odd-K pad row.
     bf16_.assign(static_cast<std::size_t>(panels()) * k_pairs() * 32, 0);
@@ -55,6 +109,11 @@ void PackedMatrix::set_row_of_b(int k, const float* row) {
 }
 
 void PackedMatrix::set_col_of_b(int n, const float* col) {
+  if (precision_ == WeightPrecision::Int8) {
+    std::int8_t* q = i8_.data() + static_cast<std::size_t>(n / 16) * K_ * 16 + n % 16;
+    scales_[n] = quantize_column(col, 1, K_, q, 16);
+    return;
+  }
   if (precision_ == WeightPrecision::BF16) {
     std::uint16_t* p = bf16_.data() + static_cast<std::size_t>(n / 16) * k_pairs() * 32 + (n % 16) * 2;
     for (int k = 0; k < K_; ++k) p[static_cast<std::size_t>(k / 2) * 32 + k % 2] = float_to_bf16(col[k]);
@@ -74,13 +133,13 @@ PackedMatrix PackedMatrix::from_in_out(const TensorView& w, WeightPrecision p) {
   require_2d(w);
   const int K = static_cast<int>(w.shape[0]), N = static_cast<int>(w.shape[1]);
   PackedMatrix m;
-  m.allocate(K, N, p);
+  m.allocate(K, N, p == WeightPrecision::Int8 ? WeightPrecision::F32 : p);
   std::vector<float> row(static_cast<std::size_t>(N));
   for (int k = 0; k < K; ++k) {
     tensor_row_to_float(w, k, row.data());
     m.set_row_of_b(k, row.data());
   }
-  return m;
+  return p == WeightPrecision::Int8 ? quantized_from(m) : m;
 }
 
 PackedMatrix PackedMatrix::from_linear(const TensorView& w, WeightPrecision p) {
@@ -97,49 +156,137 @@ PackedMatrix PackedMatrix::from_linear(const TensorView& w, WeightPrecision p) {
 }
 
 void gemm(const KernelTable& kt, ThreadPool& pool, int M, const float* A, std::size_t lda,
-          const PackedMatrix& B, float* C, std::size_t ldc, GemmScratch* scratch) {
-  if (M <= 0 || B.N() == 0) return;
-  const int K = B.K(), panels = B.panels();
-  const bool bf16 = B.precision() == WeightPrecision::BF16;
-  GemmScratch local;
-  const std::uint16_t* Ab = nullptr;
-  const std::size_t ldab = static_cast<std::size_t>(B.k_pairs()) * 2;
-  if (bf16) {
-    GemmScratch& s = scratch ? *scratch : local;
-    if (s.a_bf16.size() < static_cast<std::size_t>(M) * ldab)
-      s.a_bf16.resize(static_cast<std::size_t>(M) * ldab);
-    std::uint16_t* dst = s.a_bf16.data();
-    pool.parallel_for(static_cast<std::size_t>(M), 16, [&](std::size_t b, std::size_t e, int) {
-      for (std::size_t m = b; m < e; ++m) kt.to_bf16(A + m * lda, dst + m * ldab, K, static_cast<int>(ldab));
-    });
-    Ab = dst;
+          const PackedMatrix& B, float* C, std::size_t ldc, GemmScratch* scratch, Epilogue epilogue) {
+  const GemmJob job{A, lda, &B, C, ldc, epilogue};
+  gemm_many(kt, pool, M, std::span<const GemmJob>(&job, 1), scratch);
+}
+
+namespace {
+
+// One job's view for the tile loop: its bf16 copy of A when its weights are bf16.
+struct PreparedJob {
+  const GemmJob* job;
+  const std::uint16_t* a_bf16 = nullptr;
+  std::size_t ldab = 0;
+  int col_blocks = 0;
+  std::size_t first_task = 0;
+};
+
+void tile(const KernelTable& kt, const PreparedJob& pj, int m, int mr, int p, int np, int n_valid, float* c,
+          std::size_t ldc) {
+  const GemmJob& j = *pj.job;
+  const PackedMatrix& B = *j.B;
+  switch (B.precision()) {
+    case WeightPrecision::F32:
+      kt.gemm_tile(mr, np, B.K(), j.A + static_cast<std::size_t>(m) * j.lda, j.lda, B.panel(p), c, ldc,
+                   n_valid);
+      return;
+    case WeightPrecision::BF16:
+      kt.gemm_tile_bf16(mr, np, B.k_pairs(), pj.a_bf16 + static_cast<std::size_t>(m) * pj.ldab, pj.ldab,
+                        B.panel_bf16(p), c, ldc, n_valid);
+      return;
+    case WeightPrecision::Int8:
+      kt.gemm_tile_i8(mr, np, B.K(), j.A + static_cast<std::size_t>(m) * j.lda, j.lda, B.panel_i8(p),
+                      B.panel_scales(p), c, ldc, n_valid);
+      return;
   }
+}
+
+// Computes one tile into a local buffer, applies the epilogue, and writes the valid columns to C.
+void tile_with_epilogue(const KernelTable& kt, const PreparedJob& pj, int m, int mr, int p, int np,
+                        int n_valid) {
+  const GemmJob& j = *pj.job;
+  float* c = j.C + static_cast<std::size_t>(m) * j.ldc + static_cast<std::size_t>(p) * 16;
+  if (j.epilogue == Epilogue::Store) return tile(kt, pj, m, mr, p, np, n_valid, c, j.ldc);
+  constexpr int kW = kTilePanels * 16;
+  alignas(64) float buf[kTileRows * kW];
+  tile(kt, pj, m, mr, p, np, kW, buf, kW);
+  for (int r = 0; r < mr; ++r) {
+    float* b = buf + r * kW;
+    float* out = c + static_cast<std::size_t>(r) * j.ldc;
+    switch (j.epilogue) {
+      case Epilogue::Tanh:
+        kt.activate(kActTanh, b, kW);
+        break;
+      case Epilogue::Sigmoid:
+        kt.activate(kActSigmoid, b, kW);
+        break;
+      case Epilogue::ReluSquared:
+        kt.activate(kActReluSquared, b, kW);
+        break;
+      case Epilogue::Accumulate:
+        for (int n = 0; n < n_valid; ++n) out[n] += b[n];
+        continue;
+      case Epilogue::Store:
+        break;
+    }
+    std::memcpy(out, b, sizeof(float) * static_cast<std::size_t>(n_valid));
+  }
+}
+
+}  // namespace
+
+void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const GemmJob> jobs,
+               GemmScratch* scratch) {
+  if (M <= 0 || jobs.empty()) return;
   const int row_blocks = (M + kBlockRows - 1) / kBlockRows;
-  const int col_blocks = (panels + kBlockPanels - 1) / kBlockPanels;
-  auto run_block = [&](std::size_t task, int) {
-    const int rb = static_cast<int>(task) / col_blocks, cb = static_cast<int>(task) % col_blocks;
+  std::vector<PreparedJob> prepared;
+  prepared.reserve(jobs.size());
+  std::size_t tasks = 0, bf16_elems = 0;
+  double flops = 0;
+  for (const GemmJob& j : jobs) {
+    if (j.B->N() == 0) continue;
+    PreparedJob pj{&j};
+    pj.col_blocks = (j.B->panels() + kBlockPanels - 1) / kBlockPanels;
+    pj.first_task = tasks;
+    tasks += static_cast<std::size_t>(row_blocks) * pj.col_blocks;
+    if (j.B->precision() == WeightPrecision::BF16) {
+      pj.ldab = static_cast<std::size_t>(j.B->k_pairs()) * 2;
+      bf16_elems += static_cast<std::size_t>(M) * pj.ldab;
+    }
+    flops += double(M) * j.B->K() * j.B->N();
+    prepared.push_back(pj);
+  }
+  if (prepared.empty()) return;
+  if (bf16_elems > 0) {  // round each bf16 job's A once, all jobs in one parallel pass
+    GemmScratch local;
+    GemmScratch& s = scratch ? *scratch : local;
+    if (s.a_bf16.size() < bf16_elems) s.a_bf16.resize(bf16_elems);
+    std::uint16_t* dst = s.a_bf16.data();
+    for (PreparedJob& pj : prepared)
+      if (pj.ldab) pj.a_bf16 = dst, dst += static_cast<std::size_t>(M) * pj.ldab;
+    const std::size_t n_rows = prepared.size() * static_cast<std::size_t>(M);
+    pool.parallel_for(n_rows, 16, [&](std::size_t b, std::size_t e, int) {
+      for (std::size_t i = b; i < e; ++i) {
+        const PreparedJob& pj = prepared[i / M];
+        if (!pj.ldab) continue;
+        const std::size_t m = i % M;
+        kt.to_bf16(pj.job->A + m * pj.job->lda, const_cast<std::uint16_t*>(pj.a_bf16) + m * pj.ldab,
+                   pj.job->B->K(), static_cast<int>(pj.ldab));
+      }
+    });
+  }
+  auto run_task = [&](std::size_t task, int) {
+    // Tasks are numbered job by job; find this task's job (a handful of jobs: a short scan).
+    std::size_t ji = 0;
+    while (ji + 1 < prepared.size() && prepared[ji + 1].first_task <= task) ++ji;
+    const PreparedJob& pj = prepared[ji];
+    const PackedMatrix& B = *pj.job->B;
+    const std::size_t local = task - pj.first_task;
+    const int rb = static_cast<int>(local) / pj.col_blocks, cb = static_cast<int>(local) % pj.col_blocks;
     const int m_end = std::min(M, (rb + 1) * kBlockRows);
-    const int p_end = std::min(panels, (cb + 1) * kBlockPanels);
+    const int p_end = std::min(B.panels(), (cb + 1) * kBlockPanels);
     for (int p = cb * kBlockPanels; p < p_end; p += kTilePanels) {
       const int np = std::min(kTilePanels, p_end - p);
       const int n_valid = std::min(np * 16, B.N() - p * 16);
-      for (int m = rb * kBlockRows; m < m_end; m += kTileRows) {
-        const int mr = std::min(kTileRows, m_end - m);
-        float* c = C + static_cast<std::size_t>(m) * ldc + static_cast<std::size_t>(p) * 16;
-        if (bf16) {
-          kt.gemm_tile_bf16(mr, np, B.k_pairs(), Ab + static_cast<std::size_t>(m) * ldab, ldab,
-                            B.panel_bf16(p), c, ldc, n_valid);
-        } else {
-          kt.gemm_tile(mr, np, K, A + static_cast<std::size_t>(m) * lda, lda, B.panel(p), c, ldc, n_valid);
-        }
-      }
+      for (int m = rb * kBlockRows; m < m_end; m += kTileRows)
+        tile_with_epilogue(kt, pj, m, std::min(kTileRows, m_end - m), p, np, n_valid);
     }
   };
-  const std::size_t tasks = static_cast<std::size_t>(row_blocks) * col_blocks;
-  if (tasks == 1 || static_cast<long>(M) * K * B.N() < 32 * 1024) {
-    for (std::size_t t = 0; t < tasks; ++t) run_block(t, 0);
+  if (tasks == 1 || flops < 32 * 1024) {
+    for (std::size_t t = 0; t < tasks; ++t) run_task(t, 0);
   } else {
-    pool.run_tasks(tasks, run_block);
+    pool.run_tasks(tasks, run_task);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "io/tensor.h"
@@ -18,8 +19,15 @@ namespace rwkv {
 
 // Storage precision of packed weights. BF16 panels hold pairs of k (k even, k odd) per column so the
 // kernel can use one bf16 dot-product instruction per pair; activations are rounded to bf16 on the fly
-// and accumulation is fp32.
-enum class WeightPrecision { F32, BF16 };
+// and accumulation is fp32. INT8 panels hold symmetric int8 weights with one fp32 scale per output
+// column (scale = max|w| / 127); activations stay fp32, the int8 values are widened in registers and the
+// column's scale is applied once to the fp32 sum (weight-only quantisation: 4x fewer weight bytes).
+enum class WeightPrecision { F32, BF16, Int8 };
+
+// "fp32", "bf16", "int8".
+const char* precision_name(WeightPrecision p);
+// Parses "fp32" | "bf16" | "int8"; throws rwkv::Error naming `what` (e.g. "--precision") otherwise.
+WeightPrecision parse_precision(const std::string& name, const std::string& what);
 
 class PackedMatrix {
  public:
@@ -40,17 +48,27 @@ class PackedMatrix {
   const std::uint16_t* panel_bf16(int p) const {
     return bf16_.data() + static_cast<std::size_t>(p) * k_pairs() * 32;
   }
-  std::size_t bytes() const { return data_.size() * sizeof(float) + bf16_.size() * sizeof(std::uint16_t); }
+  const std::int8_t* panel_i8(int p) const { return i8_.data() + static_cast<std::size_t>(p) * K_ * 16; }
+  const float* panel_scales(int p) const { return scales_.data() + static_cast<std::size_t>(p) * 16; }
+  std::size_t bytes() const {
+    return data_.size() * sizeof(float) + bf16_.size() * sizeof(std::uint16_t) + i8_.size() +
+           scales_.size() * sizeof(float);
+  }
   bool empty() const { return N_ == 0; }
 
  private:
   void allocate(int K, int N, WeightPrecision p);
   void set_row_of_b(int k, const float* row);  // B[k, :]
   void set_col_of_b(int n, const float* col);  // B[:, n]
+  // INT8: row-wise packers need every row before the column scales are known, so they fill an fp32
+  // packing first and quantise it here.
+  static PackedMatrix quantized_from(const PackedMatrix& f32);
   int K_ = 0, N_ = 0;
   WeightPrecision precision_ = WeightPrecision::F32;
   AlignedVector<float> data_;          // F32: panels × K × 16, zero-padded past N
   AlignedVector<std::uint16_t> bf16_;  // BF16: panels × ceil(K/2) × 16 × 2, zero-padded past N and K
+  AlignedVector<std::int8_t> i8_;      // INT8: panels × K × 16, zero-padded past N
+  AlignedVector<float> scales_;        // INT8: panels × 16 column scales (zero past N)
 };
 
 // Reusable scratch for GEMM calls (bf16 copies of activations). One per caller; not thread-safe.
@@ -58,9 +76,29 @@ struct GemmScratch {
   AlignedVector<std::uint16_t> a_bf16;
 };
 
+// What happens to each finished output element (after its full k sum): stored, passed through an
+// activation, or added to what C already holds (a residual update).
+enum class Epilogue { Store, Tanh, Sigmoid, ReluSquared, Accumulate };
+
+// One product of gemm_many: C (row stride ldc) = epilogue(A (row stride lda) · B), over the same M rows.
+struct GemmJob {
+  const float* A = nullptr;
+  std::size_t lda = 0;
+  const PackedMatrix* B = nullptr;
+  float* C = nullptr;
+  std::size_t ldc = 0;
+  Epilogue epilogue = Epilogue::Store;
+};
+
+// Runs independent products as one set of parallel tasks (one synchronisation for all of them). No
+// job may write what another reads. Each output element gets the same arithmetic as from gemm().
+void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const GemmJob> jobs,
+               GemmScratch* scratch = nullptr);
+
 // C (row stride ldc) = A (row stride lda) · B. Threads split output tiles. For BF16 weights, A is rounded
 // to bf16 first (into `scratch`).
 void gemm(const KernelTable& kt, ThreadPool& pool, int M, const float* A, std::size_t lda,
-          const PackedMatrix& B, float* C, std::size_t ldc, GemmScratch* scratch = nullptr);
+          const PackedMatrix& B, float* C, std::size_t ldc, GemmScratch* scratch = nullptr,
+          Epilogue epilogue = Epilogue::Store);
 
 }  // namespace rwkv

@@ -23,13 +23,13 @@ void BlockWorkspace::reserve(int rows, const X070Dims& d) {
   lora_ = std::max(width, lora_);
   embd_ = std::max<long>(d.n_embd, embd_);
   const std::size_t rc = static_cast<std::size_t>(rows_) * embd_;
-  buf_.assign(rc * 16 + static_cast<std::size_t>(rows_) * (2 * lora_ + ffn_), 0.0f);
+  buf_.assign(rc * 16 + static_cast<std::size_t>(rows_) * (4 * lora_ + ffn_), 0.0f);
   float* p = buf_.data();
   for (float** slot : {&u, &xr, &xw, &xk, &xv, &xa, &xg, &r, &k, &v, &dec, &a, &g, &kk, &y})
     *slot = p, p += rc;
   p += rc;
-  lora = p, p += static_cast<std::size_t>(rows_) * lora_;
-  lora2 = p, p += static_cast<std::size_t>(rows_) * lora_;
+  for (float** slot : {&lora_w, &lora_a, &lora_g, &lora_v})
+    *slot = p, p += static_cast<std::size_t>(rows_) * lora_;
   hidden = p;
 }
 
@@ -38,18 +38,13 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   const int C = d.n_embd, H = d.n_head, N = d.head_size;
   const std::size_t ldc = static_cast<std::size_t>(C);
   auto row = [&](float* m, int t) { return m + static_cast<std::size_t>(t) * ldc; };
-  auto gemm_rows = [&](const float* A, std::size_t lda, const PackedMatrix& B, float* out, std::size_t ldo) {
-    gemm(ctx.kt, ctx.pool, rows, A, lda, B, out, ldo, &ws.gemm_scratch);
+  auto run = [&](std::initializer_list<GemmJob> jobs) {
+    gemm_many(ctx.kt, ctx.pool, rows, std::span<const GemmJob>(jobs.begin(), jobs.size()), &ws.gemm_scratch);
   };
   // Row-wise element work, split over the pool (each row's arithmetic is the same whatever the split).
   auto for_rows = [&](auto&& fn) {
     ctx.pool.parallel_for(static_cast<std::size_t>(rows), 8, [&](std::size_t b, std::size_t e, int) {
       for (std::size_t t = b; t < e; ++t) fn(static_cast<int>(t));
-    });
-  };
-  auto activate_rows = [&](float* m, std::size_t width, ActKind kind) {
-    ctx.pool.parallel_for(static_cast<std::size_t>(rows), 8, [&](std::size_t b, std::size_t e, int) {
-      ctx.kt.activate(kind, m + b * width, (e - b) * width);
     });
   };
   // Previous-token row of each row within its segment (nullptr = the segment's carried shift).
@@ -58,43 +53,68 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   for (const BlockSegment& s : segs)
     for (int t = s.row0; t < s.row0 + s.len; ++t) seg_start[t] = s.row0, seg_of[t] = &s;
 
-  // ---- time mix ----
-  for_rows([&](int t) {
-    ctx.kt.layer_norm(row(x, t), row(ws.u, t), C, blk.ln1_w.data(), blk.ln1_b.data(), kLayerNormEps);
-  });
-  for_rows([&](int t) {
-    const float* u = row(ws.u, t);
-    const float* prev = t > seg_start[t] ? row(ws.u, t - 1) : seg_of[t]->shift_att;
-    float *xr = row(ws.xr, t), *xw = row(ws.xw, t), *xk = row(ws.xk, t), *xv = row(ws.xv, t);
-    float *xa = row(ws.xa, t), *xg = row(ws.xg, t);
-    for (int c = 0; c < C; ++c) {
-      const float delta = (prev ? prev[c] : 0.0f) - u[c];
-      xr[c] = u[c] + delta * blk.x_r[c];
-      xw[c] = u[c] + delta * blk.x_w[c];
-      xk[c] = u[c] + delta * blk.x_k[c];
-      xv[c] = u[c] + delta * blk.x_v[c];
-      xa[c] = u[c] + delta * blk.x_a[c];
-      xg[c] = u[c] + delta * blk.x_g[c];
-    }
-  });
-  gemm_rows(ws.xr, ldc, blk.R, ws.r, ldc);
-  gemm_rows(ws.xk, ldc, blk.K, ws.k, ldc);
-  gemm_rows(ws.xv, ldc, blk.V, ws.v, ldc);
-
-  // Low-rank product out = act(in · first) · second, through the `mid` scratch rows.
-  auto lora = [&](const float* in, const PackedMatrix& first, int act, const PackedMatrix& second, float* mid,
-                  float* out) {
-    const std::size_t width = static_cast<std::size_t>(first.N());
-    gemm_rows(in, ldc, first, mid, width);
-    if (act >= 0) activate_rows(mid, width, static_cast<ActKind>(act));
-    gemm_rows(mid, width, second, out, ldc);
+  // LayerNorm of x into `normed`, then for each row its token shift (the previous row's normed value, or
+  // the segment's carried shift) handed to `mix(t, cur, prev)`; one pass over each piece of rows. The
+  // first row of a piece normalises its predecessor itself, so no piece waits for another.
+  auto norm_and_shift = [&](const std::vector<float>& w, const std::vector<float>& b, float* normed,
+                            float* BlockSegment::*shift, auto&& mix) {
+    ctx.pool.parallel_for(static_cast<std::size_t>(rows), 8, [&](std::size_t b0, std::size_t e0, int) {
+      std::vector<float> before(static_cast<std::size_t>(C));
+      for (std::size_t i = b0; i < e0; ++i) {
+        const int t = static_cast<int>(i);
+        ctx.kt.layer_norm(row(x, t), row(normed, t), C, w.data(), b.data(), kLayerNormEps);
+        const float* prev = nullptr;
+        if (t > seg_start[t]) {
+          if (i == b0) {
+            ctx.kt.layer_norm(row(x, t - 1), before.data(), C, w.data(), b.data(), kLayerNormEps);
+            prev = before.data();
+          } else {
+            prev = row(normed, t - 1);
+          }
+        } else {
+          prev = seg_of[t]->*shift;
+        }
+        mix(t, row(normed, t), prev);
+      }
+    });
   };
-  constexpr int kNoActivation = -1;
-  lora(ws.xw, blk.w1, kActTanh, blk.w2, ws.lora, ws.dec);     // decay logits: tanh(xw w1) w2
-  lora(ws.xa, blk.a1, kNoActivation, blk.a2, ws.lora, ws.a);  // in-context rate logits: (xa a1) a2
-  lora(ws.xg, blk.g1, kActSigmoid, blk.g2, ws.lora, ws.g);    // gate: sigmoid(xg g1) g2
-  if (layer > 0)
-    lora(ws.xv, blk.v1, kNoActivation, blk.v2, ws.lora2, ws.xw);  // value residual gate logits (xw is free)
+
+  // ---- time mix ----
+  norm_and_shift(blk.ln1_w, blk.ln1_b, ws.u, &BlockSegment::shift_att,
+                 [&](int t, const float* u, const float* prev) {
+                   float *xr = row(ws.xr, t), *xw = row(ws.xw, t), *xk = row(ws.xk, t), *xv = row(ws.xv, t);
+                   float *xa = row(ws.xa, t), *xg = row(ws.xg, t);
+                   for (int c = 0; c < C; ++c) {
+                     const float delta = (prev ? prev[c] : 0.0f) - u[c];
+                     xr[c] = u[c] + delta * blk.x_r[c];
+                     xw[c] = u[c] + delta * blk.x_w[c];
+                     xk[c] = u[c] + delta * blk.x_k[c];
+                     xv[c] = u[c] + delta * blk.x_v[c];
+                     xa[c] = u[c] + delta * blk.x_a[c];
+                     xg[c] = u[c] + delta * blk.x_g[c];
+                   }
+                 });
+  // The three projections and the first halves of the low-rank products (with their activations), then
+  // the second halves: decay logits tanh(xw w1) w2, in-context rate logits (xa a1) a2, gate
+  // sigmoid(xg g1) g2, and from layer 1 on the value-residual gate logits (xv v1) v2 (into xw, now free).
+  auto lw = [&](const PackedMatrix& m) { return static_cast<std::size_t>(m.N()); };
+  const GemmJob first[] = {
+      {ws.xr, ldc, &blk.R, ws.r, ldc},
+      {ws.xk, ldc, &blk.K, ws.k, ldc},
+      {ws.xv, ldc, &blk.V, ws.v, ldc},
+      {ws.xw, ldc, &blk.w1, ws.lora_w, lw(blk.w1), Epilogue::Tanh},
+      {ws.xa, ldc, &blk.a1, ws.lora_a, lw(blk.a1)},
+      {ws.xg, ldc, &blk.g1, ws.lora_g, lw(blk.g1), Epilogue::Sigmoid},
+      {ws.xv, ldc, &blk.v1, ws.lora_v, lw(blk.v1)},
+  };
+  gemm_many(ctx.kt, ctx.pool, rows, std::span<const GemmJob>(first, layer > 0 ? 7 : 6), &ws.gemm_scratch);
+  const GemmJob second[] = {
+      {ws.lora_w, lw(blk.w1), &blk.w2, ws.dec, ldc},
+      {ws.lora_a, lw(blk.a1), &blk.a2, ws.a, ldc},
+      {ws.lora_g, lw(blk.g1), &blk.g2, ws.g, ldc},
+      {ws.lora_v, lw(blk.v1), &blk.v2, ws.xw, ldc},
+  };
+  gemm_many(ctx.kt, ctx.pool, rows, std::span<const GemmJob>(second, layer > 0 ? 4 : 3), &ws.gemm_scratch);
 
   for_rows([&](int t) {
     float *dec = row(ws.dec, t), *a = row(ws.a, t), *k = row(ws.k, t), *v = row(ws.v, t), *kk = row(ws.kk, t);
@@ -148,33 +168,19 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
     }
     for (int c = 0; c < C; ++c) y[c] *= g[c];
   });
-  gemm_rows(ws.y, ldc, blk.O, ws.r, ldc);  // r is free now
-  for_rows([&](int t) {
-    float* xt = row(x, t);
-    const float* o = row(ws.r, t);
-    for (int c = 0; c < C; ++c) xt[c] += o[c];
-  });
+  run({{ws.y, ldc, &blk.O, x, ldc, Epilogue::Accumulate}});  // x += y O
   if (ctx.trace) (*ctx.trace)(layer, kTraceAfterAtt, x, rows);
 
   // ---- channel mix ----
-  for_rows([&](int t) {
-    ctx.kt.layer_norm(row(x, t), row(ws.xr, t), C, blk.ln2_w.data(), blk.ln2_b.data(), kLayerNormEps);
-  });
-  for_rows([&](int t) {
-    const float* xf = row(ws.xr, t);
-    const float* prev = t > seg_start[t] ? row(ws.xr, t - 1) : seg_of[t]->shift_ffn;
-    float* kappa = row(ws.xk, t);
-    for (int c = 0; c < C; ++c) kappa[c] = xf[c] + ((prev ? prev[c] : 0.0f) - xf[c]) * blk.ffn_x_k[c];
-  });
+  norm_and_shift(blk.ln2_w, blk.ln2_b, ws.xr, &BlockSegment::shift_ffn,
+                 [&](int t, const float* xf, const float* prev) {
+                   float* kappa = row(ws.xk, t);
+                   for (int c = 0; c < C; ++c)
+                     kappa[c] = xf[c] + ((prev ? prev[c] : 0.0f) - xf[c]) * blk.ffn_x_k[c];
+                 });
   const std::size_t lf = static_cast<std::size_t>(d.ffn);
-  gemm_rows(ws.xk, ldc, blk.FK, ws.hidden, lf);
-  activate_rows(ws.hidden, lf, kActReluSquared);
-  gemm_rows(ws.hidden, lf, blk.FV, ws.r, ldc);
-  for_rows([&](int t) {
-    float* xt = row(x, t);
-    const float* o = row(ws.r, t);
-    for (int c = 0; c < C; ++c) xt[c] += o[c];
-  });
+  run({{ws.xk, ldc, &blk.FK, ws.hidden, lf, Epilogue::ReluSquared}});  // relu(kappa FK)^2
+  run({{ws.hidden, lf, &blk.FV, x, ldc, Epilogue::Accumulate}});       // x += hidden FV
   if (ctx.trace) (*ctx.trace)(layer, kTraceAfterFfn, x, rows);
 
   // Carry the shifts: last ln1 / ln2 outputs of each segment.

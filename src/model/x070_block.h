@@ -24,7 +24,8 @@ struct BlockSegment {
 class BlockWorkspace {
  public:
   void reserve(int rows, const X070Dims& d);
-  float *u, *xr, *xw, *xk, *xv, *xa, *xg, *r, *k, *v, *dec, *a, *g, *kk, *y, *lora, *lora2, *hidden;
+  float *u, *xr, *xw, *xk, *xv, *xa, *xg, *r, *k, *v, *dec, *a, *g, *kk, *y, *lora_w, *lora_a, *lora_g,
+      *lora_v, *hidden;
   GemmScratch gemm_scratch;
 
  private:

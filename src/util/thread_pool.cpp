@@ -3,8 +3,33 @@
 #include "util/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace rwkv {
+
+namespace {
+
+// Spins until done() or about 50 µs have passed; returns done()'s last value.
+template <typename Done>
+bool spin_until(Done&& done) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + std::chrono::microseconds(50);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      _mm_pause();
+#endif
+    }
+    if (clock::now() >= deadline) return done();
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -16,6 +41,7 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
+    stopping_ = true;
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -24,6 +50,7 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker_loop(int index) {
   unsigned long seen = 0;
   for (;;) {
+    spin_until([&] { return published_.load(std::memory_order_acquire) != seen || stopping_.load(); });
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait(lock, [&] { return stop_ || (generation_ != seen && next_task_ < job_tasks_); });
     if (stop_) return;
@@ -34,7 +61,8 @@ void ThreadPool::worker_loop(int index) {
       lock.unlock();
       (*job)(task, index);
       lock.lock();
-      if (++finished_tasks_ == job_tasks_) done_.notify_all();
+      finished_.store(++finished_tasks_, std::memory_order_release);
+      if (finished_tasks_ == job_tasks_) done_.notify_all();
     }
   }
 }
@@ -50,16 +78,24 @@ void ThreadPool::run_tasks(std::size_t n_tasks, const std::function<void(std::si
   job_tasks_ = n_tasks;
   next_task_ = 0;
   finished_tasks_ = 0;
+  finished_.store(0, std::memory_order_relaxed);
   ++generation_;
+  published_.store(generation_, std::memory_order_release);
   wake_.notify_all();
   while (next_task_ < job_tasks_) {
     std::size_t task = next_task_++;
     lock.unlock();
     fn(task, 0);
     lock.lock();
-    ++finished_tasks_;
+    finished_.store(++finished_tasks_, std::memory_order_release);
   }
-  done_.wait(lock, [&] { return finished_tasks_ == job_tasks_; });
+  if (finished_tasks_ != job_tasks_) {
+    const std::size_t want = job_tasks_;
+    lock.unlock();
+    spin_until([&] { return finished_.load(std::memory_order_acquire) == want; });
+    lock.lock();
+    done_.wait(lock, [&] { return finished_tasks_ == job_tasks_; });
+  }
   job_ = nullptr;
   job_tasks_ = 0;
   next_task_ = 0;

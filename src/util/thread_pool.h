@@ -3,6 +3,7 @@
 // call parallel_for on the same pool. Thread-safe for one caller at a time (callers serialise).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -45,6 +46,12 @@ class ThreadPool {
   std::size_t finished_tasks_ = 0;
   unsigned long generation_ = 0;
   bool stop_ = false;
+  // Lock-free mirrors of generation_ / finished_tasks_ / stop_ that waiting threads spin on briefly
+  // before sleeping: a parallel region is often only tens of microseconds long, shorter than a
+  // sleep-and-wake round trip.
+  std::atomic<unsigned long> published_{0};
+  std::atomic<std::size_t> finished_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace rwkv

@@ -15,6 +15,8 @@ namespace rwkv::isa {
   float fma_burn_##SUFFIX(long iters);                                                                       \
   void gemm_tile_bf16_##SUFFIX(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,              \
                                const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid);             \
+  void gemm_tile_i8_##SUFFIX(int mr, int np, int K, const float* A, std::size_t lda, const std::int8_t* Bp,  \
+                             const float* scales, float* C, std::size_t ldc, int n_valid);                   \
   void to_bf16_##SUFFIX(const float* x, std::uint16_t* out, int n, int padded);                              \
   void activate_##SUFFIX(int kind, float* x, std::size_t n);                                                 \
   void decay_##SUFFIX(const float* bias, float* z, std::size_t n);                                           \
