@@ -73,6 +73,11 @@ const std::vector<TensorView>& Checkpoint::tensors() const {
 const nlohmann::json& Checkpoint::metadata() const {
   return impl_->loaded.metadata;
 }
+void Checkpoint::drop_pages(const TensorView& t) const noexcept {
+  if (!t.is_contiguous() || t.numel() <= 0) return;
+  impl_->file.drop_pages(t.data, static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype));
+}
+
 std::uint64_t Checkpoint::file_size() const {
   return impl_->file.size();
 }

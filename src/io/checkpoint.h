@@ -36,6 +36,9 @@ class Checkpoint {
   // [1, 0]); for safetensors, the "__metadata__" string map. Always a JSON object.
   const nlohmann::json& metadata() const;
   std::uint64_t file_size() const;
+  // Tells the OS that a tensor's bytes are no longer needed in memory (after they were converted into
+  // packed weights), so they stop counting towards the resident set. Reading them later still works.
+  void drop_pages(const TensorView& t) const noexcept;
 
  private:
   struct Impl;

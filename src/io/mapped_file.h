@@ -25,6 +25,10 @@ class MappedFile {
   std::span<const std::byte> bytes() const { return {data_, size_}; }
   std::uint64_t size() const { return size_; }
   const std::string& name() const { return name_; }
+  // Drops the pages lying wholly inside [p, p + n) from this process's resident set (they stay in the
+  // page cache and fault back in if read again). For weights already copied into packed form. A no-op
+  // for in-memory files and for ranges outside the mapping.
+  void drop_pages(const std::byte* p, std::size_t n) const noexcept;
 
  private:
   MappedFile() = default;

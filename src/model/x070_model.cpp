@@ -35,6 +35,8 @@ std::uint64_t checkpoint_fingerprint(const Checkpoint& ckpt, const std::string& 
 X070Model::X070Model(std::shared_ptr<const Checkpoint> ckpt, const std::string& prefix,
                      WeightPrecision precision)
     : ckpt_(std::move(ckpt)), precision_(precision) {
+  // Fingerprint first: it samples rows of every tensor, and loading then drops the blocks' pages.
+  fingerprint_ = checkpoint_fingerprint(*ckpt_, prefix);
   stack_ = load_x070_stack(*ckpt_, prefix + "blocks.", precision);
   const int C = stack_.dims.n_embd;
   emb_ = &ckpt_->get(prefix + "emb.weight");
@@ -47,7 +49,6 @@ X070Model::X070Model(std::shared_ptr<const Checkpoint> ckpt, const std::string& 
   vocab_ = static_cast<int>(emb_->shape[0]);
   ln_out_w_ = load_vector(*ckpt_, prefix + "ln_out.weight", C);
   ln_out_b_ = load_vector(*ckpt_, prefix + "ln_out.bias", C);
-  fingerprint_ = checkpoint_fingerprint(*ckpt_, prefix);
 }
 
 void X070Model::embed_row(TokenId id, float* out) const {

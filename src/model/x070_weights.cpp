@@ -100,6 +100,10 @@ X070Stack load_x070_stack(const Checkpoint& ckpt, const std::string& prefix, Wei
       std::tie(b.v1, b.v2) = lora("att.v1", "att.v2", d.d_v);
     }
     s.blocks.push_back(std::move(b));
+    // The block now lives in packed or copied form: its mapped bytes can leave memory (peak resident
+    // memory while loading stays one block above the packed weights).
+    for (const TensorView& t : ckpt.tensors())
+      if (t.name.starts_with(p)) ckpt.drop_pages(t);
   }
   return s;
 }
