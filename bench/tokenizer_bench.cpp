@@ -1,11 +1,14 @@
-// World tokenizer benchmarks: encode throughput (bytes/s) of the double-array trie on generated mixed
+// Tokenizer benchmarks. World: encode throughput (bytes/s) of the double-array trie on generated mixed
 // English/code/CJK text, against two straightforward references (a node-per-byte pointer trie with
 // std::map children, the shape of ChatRWKV's Python TRIE_TOKENIZER, and a hash map tried at every token
 // length), plus decode and vocab load. The *VocabPieces variants encode random vocab entries instead,
-// which defeats the cache and is the slow case.
+// which defeats the cache and is the slow case. GPT-NeoX-20B (BM_Neox*): encode of the same mixed text
+// (warm BPE word cache, and with a fresh tokenizer per iteration), of text whose words are all distinct
+// (every word misses the cache), decode, and tokenizer.json load.
 //
 // The vocab is taken from $RWKV_VOCAB, else from ../shared/vocab/ beside the source tree (located via
-// this file's __FILE__ path, so no build-system setting is needed), else the usual per-user data dir.
+// this file's __FILE__ path, so no build-system setting is needed), else the usual per-user data dir;
+// 20B_tokenizer.json likewise from $RWKV_TOKENIZER_20B, ../shared/vocab/, or the per-user data dir.
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -18,6 +21,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "tokenizer/neox_tokenizer.h"
+#include "tokenizer/tokenizer_select.h"
 #include "tokenizer/world_tokenizer.h"
 
 namespace {
@@ -31,6 +36,19 @@ std::filesystem::path bench_vocab() {
                       "rwkv_vocab_v20230424.txt";
   if (std::filesystem::exists(beside)) return beside;
   return rwkv::find_world_vocab(std::nullopt, std::nullopt);
+}
+
+std::filesystem::path bench_neox_file() {
+  if (const char* v = std::getenv("RWKV_TOKENIZER_20B"); v && *v) return v;
+  const auto beside =
+      std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "shared" / "vocab" / "20B_tokenizer.json";
+  if (std::filesystem::exists(beside)) return beside;
+  return rwkv::find_neox_tokenizer(std::nullopt, std::nullopt);
+}
+
+const rwkv::NeoxTokenizer& neox() {
+  static const std::unique_ptr<rwkv::NeoxTokenizer> tok = rwkv::NeoxTokenizer::load(bench_neox_file());
+  return *tok;
 }
 
 const WorldTokenizer& tokenizer() {
@@ -205,6 +223,74 @@ void BM_LoadVocab(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(WorldTokenizer::load(path).vocab_size());
 }
 
+// About 4 MB of distinct pseudo-words (random letters, digits and CJK, space-separated): every word
+// misses the NeoX BPE cache, so this measures the merge loop itself.
+const std::string& distinct_words_text() {
+  static const std::string text = [] {
+    std::mt19937 rng(11);
+    static const char* const cjk[] = {"\u65e5", "\u672c", "\u8a9e", "\u4e2d", "\u6587", "\u5b57"};
+    std::string s;
+    while (s.size() < (4u << 20)) {
+      s += ' ';
+      const unsigned kind = rng() % 10, len = 2 + rng() % 9;
+      for (unsigned i = 0; i < len; ++i) {
+        if (kind < 7) {
+          s.push_back(static_cast<char>('a' + rng() % 26));
+        } else if (kind < 9) {
+          s.push_back(static_cast<char>('0' + rng() % 10));
+        } else {
+          s += cjk[rng() % 6];
+        }
+      }
+    }
+    return s;
+  }();
+  return text;
+}
+
+void run_neox_encode(benchmark::State& state, const std::string& text) {
+  std::vector<TokenId> ids;
+  for (auto _ : state) {
+    ids.clear();
+    neox().encode(text, ids);
+    benchmark::DoNotOptimize(ids.data());
+  }
+  const std::size_t n = ids.size();
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+  state.counters["bytes_per_token"] = static_cast<double>(text.size()) / static_cast<double>(n);
+}
+
+void BM_NeoxEncode(benchmark::State& state) {
+  run_neox_encode(state, bench_text());
+}
+
+void BM_NeoxEncodeDistinctWords(benchmark::State& state) {
+  run_neox_encode(state, distinct_words_text());
+}
+
+// A fresh tokenizer (empty word cache) for each 1 MB of text; the load is not timed.
+void BM_NeoxEncodeColdCache(benchmark::State& state) {
+  const std::string text = bench_text().substr(0, 1 << 20);
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto tok = rwkv::NeoxTokenizer::load(bench_neox_file());
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(tok->encode(text).data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+
+void BM_NeoxDecode(benchmark::State& state) {
+  const std::vector<TokenId> ids = neox().encode(bench_text());
+  for (auto _ : state) benchmark::DoNotOptimize(neox().decode_bytes(ids));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bench_text().size()));
+}
+
+void BM_NeoxLoad(benchmark::State& state) {
+  const auto path = bench_neox_file();
+  for (auto _ : state) benchmark::DoNotOptimize(rwkv::NeoxTokenizer::load(path)->vocab_size());
+}
+
 BENCHMARK(BM_EncodeDoubleArray)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeRefPointerTrie)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeDoubleArrayVocabPieces)->Unit(benchmark::kMillisecond);
@@ -212,6 +298,11 @@ BENCHMARK(BM_EncodeRefPointerTrieVocabPieces)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeRefHashGreedy)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LoadVocab)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NeoxEncode)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NeoxEncodeDistinctWords)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NeoxEncodeColdCache)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_NeoxDecode)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NeoxLoad)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -13,6 +13,8 @@ PKGS=(
   clang-format         # CI format check (.clang-format)
   libcpp-httplib-dev   # HTTP server (rwkv serve)
   liblmdb-dev          # document state store (rwkv index)
+  libutf8proc-dev      # NFC + Unicode categories for the GPT-NeoX-20B tokenizer
+  libhnswlib-dev       # vector index of document embeddings (rwkv index, header-only)
   curl                 # scripts/fetch-vocab.sh
 )
 SUDO=""

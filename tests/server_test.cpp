@@ -1,12 +1,7 @@
 // Black-box tests of `rwkv serve`: the real binary on the golden models, spoken to over HTTP. Every route's
 // shape and status codes, errors, API keys and limits, equality with `rwkv embed` / `rwkv rerank`,
-// concurrent clients against single-request results, and a clean exit on SIGTERM.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// concurrent clients against single-request results, and a clean exit on SIGTERM. The flags added later
+// (concurrency limit, key files, CORS, batching off) and cancellation are in server_flags_test.cpp.
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -16,146 +11,13 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "server_process.h"
 #include "test_support.h"
 
 namespace rwkv::test {
 namespace {
 
 using nlohmann::json;
-
-// The server process; always killed (SIGKILL) at destruction if still running.
-class ServerProcess {
- public:
-  explicit ServerProcess(const std::vector<std::string>& extra, std::string model = "") {
-    if (model.empty()) model = golden("emb-model.bf16.pth").string();
-    std::vector<std::string> args = {RWKV_CLI_PATH, "serve",
-                                     "--port",      "0",
-                                     "--threads",   "2",
-                                     "--model",     model,
-                                     "--reranker",  golden("reranker-b.bf16.pth").string(),
-                                     "--vocab",     vocab_path().string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_ = fds[0];
-    // The first stdout line: {"listening": "HOST:PORT"}.
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{out_, POLLIN, 0};
-      if (poll(&p, 1, 200) <= 0) continue;
-      char buf[256];
-      const ssize_t n = read(out_, buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    const auto j = json::parse(line.substr(0, line.find('\n')), nullptr, false);
-    if (j.is_discarded() || !j.contains("listening")) throw std::runtime_error("no listening line: " + line);
-    const std::string addr = j["listening"];
-    port_ = std::stoi(addr.substr(addr.rfind(':') + 1));
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) close(out_);
-  }
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-
-  int port() const { return port_; }
-  std::unique_ptr<httplib::Client> client() const {
-    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    c->set_read_timeout(60, 0);
-    c->set_connection_timeout(10, 0);
-    return c;
-  }
-  // Waits for /ready to answer 200.
-  bool wait_ready() const {
-    auto c = client();
-    for (int i = 0; i < 300; ++i) {
-      if (auto r = c->Get("/ready"); r && r->status == 200) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  // SIGTERM, then the exit code (-1 if it did not exit within 20 s, or died of a signal).
-  int terminate() {
-    kill(pid_, SIGTERM);
-    return wait_exit();
-  }
-  // The exit code once the process ends by itself (-1 after 20 s, or if it died of a signal).
-  int wait_exit() {
-    for (int i = 0; i < 400; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  int port_ = 0;
-};
-
-std::string q(const std::filesystem::path& p) {
-  std::string s(1, '\'');
-  s += p.string();
-  s += '\'';
-  return s;
-}
-
-struct Reply {
-  int status = 0;
-  json body;
-  std::string text;
-  std::string retry_after;
-};
-
-Reply post(httplib::Client& c, const std::string& path, const std::string& body,
-           const httplib::Headers& h = {}) {
-  auto r = c.Post(path.c_str(), h, body, "application/json");
-  if (!r) return {};
-  return {r->status, json::parse(r->body, nullptr, false), r->body, r->get_header_value("Retry-After")};
-}
-Reply post(httplib::Client& c, const std::string& path, const json& body) {
-  return post(c, path, body.dump());
-}
-Reply get(httplib::Client& c, const std::string& path, const httplib::Headers& h = {}) {
-  auto r = c.Get(path.c_str(), h);
-  if (!r) return {};
-  return {r->status, json::parse(r->body, nullptr, false), r->body, r->get_header_value("Retry-After")};
-}
-
-// An OpenAI-shaped error naming `needle`.
-::testing::AssertionResult IsError(const Reply& r, int status, const std::string& needle = "") {
-  if (r.status != status) return ::testing::AssertionFailure() << "status " << r.status << ": " << r.text;
-  if (!r.body.contains("error") || !r.body["error"].contains("message") ||
-      !r.body["error"].contains("type") || !r.body["error"].contains("code"))
-    return ::testing::AssertionFailure() << "not an error object: " << r.text;
-  if (r.body["error"]["message"].get<std::string>().find(needle) == std::string::npos)
-    return ::testing::AssertionFailure() << "message lacks '" << needle << "': " << r.text;
-  return ::testing::AssertionSuccess();
-}
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -410,6 +272,7 @@ TEST_F(ServerTest, ConcurrentClientsGetSingleRequestResults) {
   }
   constexpr int kThreads = 16, kRequests = 20;
   std::vector<int> failures(kThreads, 0), mismatches(kThreads, 0);
+  std::vector<std::string> first_failure(kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
@@ -420,7 +283,7 @@ TEST_F(ServerTest, ConcurrentClientsGetSingleRequestResults) {
         const auto r = (i % 2) ? post(*cl, "/embed", json{{"inputs", {texts[a], texts[b]}}})
                                : post(*cl, "/v1/embeddings", json{{"input", {texts[a], texts[b]}}});
         if (r.status != 200) {
-          ++failures[t];
+          if (failures[t]++ == 0) first_failure[t] = std::to_string(r.status) + " " + r.text;
           continue;
         }
         const json& va = (i % 2) ? r.body[0] : r.body["data"][0]["embedding"];
@@ -431,7 +294,7 @@ TEST_F(ServerTest, ConcurrentClientsGetSingleRequestResults) {
     });
   for (auto& th : threads) th.join();
   for (int t = 0; t < kThreads; ++t) {
-    EXPECT_EQ(failures[t], 0) << "thread " << t;
+    EXPECT_EQ(failures[t], 0) << "thread " << t << ", first: " << first_failure[t];
     EXPECT_EQ(mismatches[t], 0) << "thread " << t;
   }
 }

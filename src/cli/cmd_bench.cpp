@@ -1,4 +1,5 @@
-// rwkv bench: throughput and latency of the embedding engine on this machine, as one JSON object.
+// rwkv bench: throughput and latency of the embedding engine (or of a language model, cli/bench_lm.h) on
+// this machine, as one JSON object.
 // Measures the machine's FMA peak and memory bandwidth in-process, then prefill tokens/s (N documents x
 // T tokens), achieved GFLOP/s and % of peak, single-query latency, decode ms/token and peak RSS.
 // Timings are medians over --reps repetitions after one warm-up.
@@ -14,6 +15,8 @@
 #include <numeric>
 #include <random>
 
+#include "cli/bench_index.h"
+#include "cli/bench_lm.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "model/synth.h"
@@ -28,7 +31,8 @@ namespace {
 
 struct BenchArgs {
   std::string model;
-  int layers = 12, embd = 768;
+  std::string synth = "x070-embedding";  // kind of the synthetic model when --model is not given
+  int layers = 12, embd = 768, vocab = 0;
   int docs = 64, tokens = 256, reps = 3, query_tokens = 16, decode_tokens = 64;
   bool all_precisions = false;
   std::vector<int> sweep;  // document lengths for the linearity check
@@ -136,7 +140,9 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, WeightPre
       model.forward({&req, 1}, engine.kt, engine.pool, 1);
     }
   });
-  const double bytes = x070_weight_bytes_per_token(model.dims(), prec == WeightPrecision::BF16 ? 2.0 : 4.0);
+  const double bytes = x070_weight_bytes_per_token(model.dims(), prec == WeightPrecision::BF16   ? 2.0
+                                                                 : prec == WeightPrecision::Int8 ? 1.0
+                                                                                                 : 4.0);
   r["decode"] = {{"ms_per_token", 1e3 * decode_s / a.decode_tokens}, {"weight_bytes_per_token", bytes}};
   r["rss_mb"] = current_rss_mb() - rss0;
   // Linearity in length: one document of each length; tokens/s and resident memory after the run.
@@ -154,6 +160,8 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, WeightPre
   return r;
 }
 
+void finish_report(nlohmann::json& r, Engine& engine, const std::filesystem::path& tmp);
+
 void run_bench(const BenchArgs& a) {
   namespace fs = std::filesystem;
   nlohmann::json r;
@@ -162,20 +170,27 @@ void run_bench(const BenchArgs& a) {
   if (path.empty()) {
     tmp = fs::temp_directory_path() / str("rwkv-bench-", ::getpid());
     fs::create_directories(tmp);
-    path = (tmp / "synthetic-emb.safetensors").string();
+    path = (tmp / str("synthetic-", a.synth, ".safetensors")).string();
     SynthSpec s;
-    s.layers = a.layers, s.embd = a.embd, s.seed = 5;
+    s.kind = a.synth, s.layers = a.layers, s.embd = a.embd, s.vocab = a.vocab, s.seed = 5;
     write_synthetic_model(s, path);
-    r["model"] = {{"synthetic", true}, {"layers", a.layers}, {"embd", a.embd}, {"stored_dtype", "bf16"}};
+    r["model"] = {{"synthetic", a.synth}, {"layers", a.layers}, {"embd", a.embd}, {"stored_dtype", "bf16"}};
   } else {
     r["model"] = {{"path", path}};
   }
   Engine engine(a.engine);
   std::vector<std::string> modes;
   if (a.all_precisions) {
-    modes = {"fp32", "bf16"};
+    modes = {"fp32", "bf16", "int8"};
   } else {
     modes = {a.engine.precision};
+  }
+  if (is_language_model_file(path)) {  // RWKV-4 / RWKV-7 language model: prompts, decode, logits accuracy
+    r["modes"] =
+        bench_language_model(path, modes, {a.docs, a.tokens, a.reps, a.decode_tokens, a.engine.chunk_tokens},
+                             engine.kt, engine.pool, r["model"]);
+    r["peak_rss_mb"] = peak_rss_mb();
+    return finish_report(r, engine, tmp);
   }
   std::mt19937 rng(1);
   std::uniform_int_distribution<TokenId> tok(1, 65529);
@@ -210,6 +225,11 @@ void run_bench(const BenchArgs& a) {
       r["modes"][modes[i]]["cosine_vs_fp32"] = {{"min", worst}, {"mean", sum / docs.size()}};
     }
   }
+  finish_report(r, engine, tmp);
+}
+
+// Adds the machine's measured limits and each mode's distance to them, prints the report, removes `tmp`.
+void finish_report(nlohmann::json& r, Engine& engine, const std::filesystem::path& tmp) {
   // Machine limits last, so their buffers do not count in the model's peak RSS.
   const int threads = engine.pool.size();
   const double peak1 = fma_peak(engine.kt, engine.pool, 1), peak = fma_peak(engine.kt, engine.pool, threads);
@@ -223,9 +243,11 @@ void run_bench(const BenchArgs& a) {
     m["prefill"]["pct_of_fp32_peak"] = 100 * m["prefill"]["gflops"].get<double>() / peak;
     m["decode"]["bandwidth_bound_ms"] =
         1e3 * m["decode"]["weight_bytes_per_token"].get<double>() / (bw * 1e9);
+    m["decode"]["times_bound"] =
+        m["decode"]["ms_per_token"].get<double>() / m["decode"]["bandwidth_bound_ms"].get<double>();
   }
   print_line(r);
-  if (!tmp.empty()) fs::remove_all(tmp);
+  if (!tmp.empty()) std::filesystem::remove_all(tmp);
 }
 
 }  // namespace
@@ -233,14 +255,24 @@ void run_bench(const BenchArgs& a) {
 void add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand(
-      "bench", "Benchmark the embedding engine (peak FLOP/s, prefill, latency, decode, RSS); prints JSON");
+      "bench",
+      "Benchmark the embedding or language-model engine (peak FLOP/s, bandwidth, prefill, latency, decode, "
+      "RSS); prints JSON");
   cmd->add_option("--model", args->model,
-                  "Embedding checkpoint (default: a synthetic model of --layers x --embd)");
+                  "Embedding or language-model checkpoint (default: a synthetic model of --layers x --embd)");
+  cmd->add_option(
+      "--synth", args->synth,
+      "Kind of the synthetic model: x070-embedding (default), x040-lm or x070-lm (language models "
+      "report prompt prefill, decode and logit accuracy)");
+  cmd->add_option("--vocab", args->vocab, "Synthetic model vocabulary (0 = the kind's default)")
+      ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--layers", args->layers, "Synthetic model layers")->check(CLI::Range(1, 64));
   cmd->add_option("--embd", args->embd, "Synthetic model width (multiple of 64)")
       ->check(CLI::Range(64, 4096));
-  cmd->add_option("--docs", args->docs, "Prefill: documents per batch")->check(CLI::Range(1, 100000));
-  cmd->add_option("--tokens", args->tokens, "Prefill: tokens per document")->check(CLI::Range(2, 1 << 20));
+  cmd->add_option("--docs", args->docs, "Prefill: documents (language models: prompts) per batch")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--tokens", args->tokens, "Prefill: tokens per document or prompt")
+      ->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--reps", args->reps, "Timed repetitions (median reported)")->check(CLI::Range(1, 100));
   cmd->add_option("--query-tokens", args->query_tokens, "Latency: tokens in the single query")
       ->check(CLI::Range(1, 1 << 16));
@@ -253,7 +285,13 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--all-precisions", args->all_precisions,
                 "Measure every precision mode (fp32, bf16) and their accuracy vs fp32");
   args->engine.add_to(*cmd);
-  cmd->callback([args] { run_bench(*args); });
+  auto index_bench = add_index_bench_options(*cmd);  // cli/bench_index.h
+  cmd->callback([args, index_bench] {
+    if (index_bench->enabled)
+      run_index_bench(*index_bench, args->model, args->layers, args->embd, args->engine);
+    else
+      run_bench(*args);
+  });
 }
 
 }  // namespace rwkv::cli

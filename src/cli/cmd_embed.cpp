@@ -1,12 +1,17 @@
 // rwkv embed: sentence embeddings from an EmbeddingRWKV checkpoint, one JSON line per input, in order.
+// --pooling state: the RWKV-4 "simple state embedding" (last layer aa/bb after the text) instead.
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/inputs.h"
+#include "model/detect.h"
+#include "model/language_model.h"
+#include "model/x040_state.h"
 #include "pipeline/embedder.h"
 #include "pipeline/preprocess.h"
 #include "rwkv/error.h"
+#include "tokenizer/tokenizer_select.h"
 #include "util/strcat.h"
 
 namespace rwkv::cli {
@@ -14,8 +19,9 @@ namespace rwkv::cli {
 namespace {
 
 struct EmbedArgs {
-  std::string model, input, task = "retr", policy = "simple";
+  std::string model, input, task = "retr", policy = "simple", pooling = "eos", tokenizer;
   std::optional<std::string> vocab;
+  const CLI::Option *task_opt = nullptr, *policy_opt = nullptr, *tokenizer_opt = nullptr;
   std::vector<std::string> texts;
   bool no_normalize = false;
   int ctx_len = 2048, eos_chunk = 512;
@@ -24,7 +30,73 @@ struct EmbedArgs {
   EngineOptions engine;
 };
 
+// The RWKV-4 simple state embedding: each input from the zero state, then aa/bb of the last layer.
+void run_state_embed(const EmbedArgs& a) {
+  for (const auto* opt : {a.task_opt, a.policy_opt})
+    if (opt->count() > 0)
+      throw Error(str(opt->get_name(), " does not apply to --pooling state (it uses no task head or EOS)"));
+  auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(a.model));
+  const std::string kind = detect_model(*ckpt).kind;
+  if (kind != "x040-lm")
+    throw Error(str(a.model, ": --pooling state needs an RWKV-4 (x040) language model, whose last layer has ",
+                    "the aa/bb state; this checkpoint is '", kind, "' (use the default --pooling eos for ",
+                    "EmbeddingRWKV models)"));
+  const auto lm = load_language_model(ckpt, a.engine.weight_precision(), a.engine.chunk_tokens);
+  Engine engine(a.engine);
+  std::optional<std::filesystem::path> vocab;
+  if (a.vocab) vocab = *a.vocab;
+  std::unique_ptr<Tokenizer> tok;
+  const auto inputs = collect_inputs(a.texts, a.input);
+  std::vector<std::vector<TokenId>> seqs;
+  for (const auto& in : inputs) {
+    if (in.has_tokens) {
+      seqs.push_back(in.tokens);
+    } else {
+      if (!tok) tok = load_tokenizer(a.tokenizer, ModelHint::kRwkv4, std::filesystem::path(a.model), vocab);
+      seqs.push_back(tok->encode(in.text));
+    }
+    if (seqs.back().empty())
+      throw Error(str(in.where, ": no tokens (the state embedding needs at least one)"));
+  }
+  std::size_t begin = 0;
+  while (begin < seqs.size()) {
+    std::size_t end = begin;
+    long tokens = 0;
+    while (end < seqs.size() &&
+           (end == begin || tokens + static_cast<long>(seqs[end].size()) <= a.batch_tokens))
+      tokens += static_cast<long>(seqs[end++].size());
+    std::vector<std::unique_ptr<LmState>> states;
+    std::vector<LmRequest> batch;
+    for (std::size_t i = begin; i < end; ++i) {
+      states.push_back(lm->zero_state());
+      batch.push_back({seqs[i], states.back().get(), nullptr});
+    }
+    try {
+      lm->forward_batch(batch, engine.kt, engine.pool);
+    } catch (const Error& e) {
+      for (std::size_t i = begin; i < end; ++i) {  // name the offending input
+        auto st = lm->zero_state();
+        try {
+          lm->forward(seqs[i], *st, nullptr, engine.kt, engine.pool);
+        } catch (const Error& inner) {
+          throw Error(str(inputs[i].where, ": ", inner.what()));
+        }
+      }
+      throw;
+    }
+    for (std::size_t i = begin; i < end; ++i) {
+      auto v = dynamic_cast<const X040State&>(*states[i - begin]).state_embedding();
+      if (!a.no_normalize) l2_normalize(v);
+      print_line({{"index", i}, {"embedding", v}, {"tokens", seqs[i].size()}});
+    }
+    begin = end;
+  }
+}
+
 void run_embed(const EmbedArgs& a) {
+  if (a.pooling == "state") return run_state_embed(a);
+  if (a.pooling != "eos") throw Error(str("--pooling: unknown '", a.pooling, "' (expected eos or state)"));
+  if (a.tokenizer_opt->count() > 0) throw Error("--tokenizer applies to --pooling state only");
   auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(a.model));
   Embedder embedder(ckpt, a.engine.weight_precision());
   Engine engine(a.engine);
@@ -86,11 +158,19 @@ void add_embed_command(CLI::App& app) {
   cmd->add_option("--vocab", args->vocab,
                   "World vocab file (rwkv_vocab_v20230424.txt); default: $RWKV_VOCAB, next to the model, or "
                   "the user data dir");
-  cmd->add_option("--task", args->task, "Task head: retr (default), sts or cls");
+  args->task_opt = cmd->add_option("--task", args->task, "Task head: retr (default), sts or cls");
   cmd->add_flag("--no-normalize", args->no_normalize,
                 "Print the raw head output instead of the L2-normalised vector");
-  cmd->add_option("--policy", args->policy,
-                  "Preprocessing of text inputs: simple (text + EOS) or multi-eos (MTEB protocol)");
+  args->policy_opt =
+      cmd->add_option("--policy", args->policy,
+                      "Preprocessing of text inputs: simple (text + EOS) or multi-eos (MTEB protocol)");
+  cmd->add_option("--pooling", args->pooling,
+                  "eos (default): EmbeddingRWKV, pooled at the EOS tokens with a task head; state: the "
+                  "RWKV-4 simple state embedding (last layer aa/bb after the text, no EOS) of an RWKV-4 "
+                  "language model, with the 20B tokenizer");
+  args->tokenizer_opt = cmd->add_option(
+      "--tokenizer", args->tokenizer,
+      "--pooling state only: 20b (default), world, or a tokenizer file (.json HF / .txt World vocab)");
   cmd->add_option("--ctx-len", args->ctx_len, "multi-eos: context length")->check(CLI::PositiveNumber);
   cmd->add_option("--eos-chunk", args->eos_chunk, "multi-eos: tokens per EOS")->check(CLI::PositiveNumber);
   cmd->add_flag("--pad-to-16", args->pad_to_16,

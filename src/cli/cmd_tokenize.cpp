@@ -1,5 +1,7 @@
-// `rwkv tokenize` and `rwkv detokenize`: RWKV World token ids from text and back, one JSON object per
-// line on stdout. Input is a positional argument, raw stdin, or a JSONL file (--input, `-` = stdin).
+// `rwkv tokenize` and `rwkv detokenize`: token ids from text and back, with the RWKV World tokenizer
+// (default) or the GPT-NeoX-20B tokenizer of RWKV-4 (--tokenizer 20b or a tokenizer.json), one JSON
+// object per line on stdout. Input is a positional argument, raw stdin, or a JSONL file (--input, `-` =
+// stdin).
 #include <charconv>
 #include <fstream>
 #include <iostream>
@@ -13,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "rwkv/error.h"
+#include "tokenizer/tokenizer_select.h"
 #include "tokenizer/world_tokenizer.h"
 #include "util/strcat.h"
 
@@ -20,7 +23,7 @@ namespace rwkv::cli {
 namespace {
 
 struct TokenizeArgs {
-  std::string vocab, input, text;
+  std::string vocab, tokenizer, input, text;
   bool add_eos = false;
   CLI::Option* vocab_opt = nullptr;
   CLI::Option* input_opt = nullptr;
@@ -28,17 +31,23 @@ struct TokenizeArgs {
 };
 
 struct DetokenizeArgs {
-  std::string vocab, input, ids, errors = "strict";
+  std::string vocab, tokenizer, input, ids, errors = "strict";
   bool skip_special = false;
   CLI::Option* vocab_opt = nullptr;
   CLI::Option* input_opt = nullptr;
   CLI::Option* ids_opt = nullptr;
 };
 
-WorldTokenizer load_tokenizer(const CLI::Option* vocab_opt, const std::string& vocab) {
+// --tokenizer world|20b|PATH (default world); --vocab only applies to the World tokenizer.
+std::unique_ptr<Tokenizer> load_cli_tokenizer(const std::string& spec, const CLI::Option* vocab_opt,
+                                              const std::string& vocab) {
   std::optional<std::filesystem::path> flag;
-  if (vocab_opt->count() > 0) flag = vocab;
-  return WorldTokenizer::load(find_world_vocab(flag, std::nullopt));
+  if (vocab_opt->count() > 0) {
+    if (!spec.empty() && spec != "world")
+      throw Error(str("--vocab is the World vocab file; it cannot be combined with --tokenizer ", spec));
+    flag = vocab;
+  }
+  return load_tokenizer(spec, ModelHint::kNone, std::nullopt, flag);
 }
 
 std::string read_all(std::istream& in) {
@@ -68,7 +77,7 @@ void for_each_line(const std::string& file, Fn&& fn) {
 nlohmann::json parse_json_line(const std::string& file, std::size_t n, const std::string& line) {
   try {
     return nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw Error(to_valid_utf8(str(file, " line ", n, ": invalid JSON: ", e.what()), true));
   }
 }
@@ -87,11 +96,12 @@ void print_ids(const std::vector<TokenId>& ids) {
 void run_tokenize(const TokenizeArgs& a) {
   if (a.input_opt->count() > 0 && a.text_opt->count() > 0)
     throw Error("tokenize: give TEXT or --input, not both");
-  const WorldTokenizer tok = load_tokenizer(a.vocab_opt, a.vocab);
+  const std::unique_ptr<Tokenizer> tok = load_cli_tokenizer(a.tokenizer, a.vocab_opt, a.vocab);
+  if (a.add_eos && tok->name() != "world")
+    throw Error("--add-eos appends the EmbeddingRWKV EOS (65535) and only applies to the World tokenizer");
   std::vector<TokenId> ids;
   auto emit = [&](std::string_view text) {
-    ids.clear();
-    tok.encode(text, ids);
+    ids = tok->encode(text);
     if (a.add_eos) ids.push_back(kEmbeddingEos);
     print_ids(ids);
   };
@@ -118,7 +128,7 @@ std::vector<TokenId> parse_ids(const std::string& spec, const std::string& where
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(spec);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       throw Error(to_valid_utf8(str(where, "invalid JSON: ", e.what()), true));
     }
     const nlohmann::json* arr = &j;
@@ -161,12 +171,12 @@ void run_detokenize(const DetokenizeArgs& a) {
   if (a.input_opt->count() > 0 && a.ids_opt->count() > 0)
     throw Error("detokenize: give IDS or --input, not both");
   const bool replace = a.errors == "replace";
-  const WorldTokenizer tok = load_tokenizer(a.vocab_opt, a.vocab);
-  const DecodeOptions options{a.skip_special};
-  auto emit = [&](const std::vector<TokenId>& ids, const std::string& where) {
+  const std::unique_ptr<Tokenizer> tok = load_cli_tokenizer(a.tokenizer, a.vocab_opt, a.vocab);
+  auto emit = [&](std::vector<TokenId> ids, const std::string& where) {
+    if (a.skip_special) std::erase_if(ids, [&](TokenId id) { return tok->is_special(id); });
     std::string bytes;
     try {
-      bytes = tok.decode_bytes(ids, options);
+      bytes = tok->decode_bytes(ids);
     } catch (const Error& e) {
       throw Error(str(where, e.what()));
     }
@@ -218,33 +228,47 @@ void add_tokenize_commands(CLI::App& app) {
   const std::string vocab_help =
       "World vocab file rwkv_vocab_v20230424.txt. Default: $RWKV_VOCAB, else "
       "${XDG_DATA_HOME:-~/.local/share}/rwkv/rwkv_vocab_v20230424.txt (get it with scripts/fetch-vocab.sh)";
+  const std::string tokenizer_help =
+      "world (default; RWKV-5/6/7, EmbeddingRWKV), 20b (GPT-NeoX-20B BPE of the RWKV-4 Pile models; "
+      "20B_tokenizer.json from $RWKV_TOKENIZER_20B, else ${XDG_DATA_HOME:-~/.local/share}/rwkv/, get it "
+      "with scripts/fetch-vocab.sh), or a PATH: a .json HF tokenizer file or a .txt World vocab";
 
   auto targs = std::make_shared<TokenizeArgs>();
-  CLI::App* tok =
-      app.add_subcommand("tokenize", "Encode text to RWKV World token ids; prints {\"ids\":[...]}");
+  CLI::App* tok = app.add_subcommand(
+      "tokenize",
+      "Encode text to token ids (RWKV World, or GPT-NeoX-20B with --tokenizer 20b); prints "
+      "{\"ids\":[...]}");
   tok->footer(
-      "TEXT is taken as raw bytes (no normalization). Without TEXT or --input, all of stdin is one text.\n"
+      "World: TEXT is taken as raw bytes (no normalization). 20b: TEXT must be valid UTF-8; it is "
+      "NFC-normalized and \"<|endoftext|>\" in it becomes id 0, as HF tokenizers does.\n"
+      "Without TEXT or --input, all of stdin is one text.\n"
       "With --input, each line must be {\"text\": \"...\"}; one {\"ids\":[...]} line is printed per input "
       "line, in order.\n"
       "Use `--` before a TEXT that starts with '-'.\n");
   targs->vocab_opt = tok->add_option("--vocab", targs->vocab, vocab_help);
-  tok->add_flag("--add-eos", targs->add_eos, "Append the EmbeddingRWKV EOS id 65535 to each id list");
+  tok->add_option("--tokenizer", targs->tokenizer, tokenizer_help);
+  tok->add_flag("--add-eos", targs->add_eos,
+                "Append the EmbeddingRWKV EOS id 65535 to each id list (World tokenizer only)");
   targs->input_opt =
       tok->add_option("--input", targs->input, "JSONL file of {\"text\": \"...\"} lines ('-' reads stdin)");
   targs->text_opt = tok->add_option("text", targs->text, "Text to encode (bytes as given)");
   tok->callback([targs] { with_utf8_errors([&] { run_tokenize(*targs); }); });
 
   auto dargs = std::make_shared<DetokenizeArgs>();
-  CLI::App* det =
-      app.add_subcommand("detokenize", "Decode RWKV World token ids to text; prints {\"text\": \"...\"}");
+  CLI::App* det = app.add_subcommand(
+      "detokenize",
+      "Decode token ids (RWKV World, or GPT-NeoX-20B with --tokenizer 20b) to text; prints "
+      "{\"text\": \"...\"}");
   det->footer(
       "IDS is `1,2,3`, `[1,2,3]` or {\"ids\":[1,2,3]}. Without IDS or --input, all of stdin is read as IDS.\n"
-      "Id 0 decodes to \"<|endoftext|>\"; id 65535 (EmbeddingRWKV EOS) is an error unless --skip-special.\n"
+      "Id 0 decodes to \"<|endoftext|>\" (both tokenizers; 20b: id 1 to \"<|padding|>\"); World id 65535 "
+      "(EmbeddingRWKV EOS) is an error unless --skip-special.\n"
       "With --errors replace, output that is not valid UTF-8 gets U+FFFD in \"text\" plus the exact bytes "
       "in \"bytes_hex\".\n");
   dargs->vocab_opt = det->add_option("--vocab", dargs->vocab, vocab_help);
+  det->add_option("--tokenizer", dargs->tokenizer, tokenizer_help);
   det->add_flag("--skip-special", dargs->skip_special,
-                "Drop the special ids 0 and 65535 instead of decoding them");
+                "Drop the special ids (World: 0 and 65535; 20b: 0 and 1) instead of decoding them");
   det->add_option(
          "--errors", dargs->errors,
          "strict (default): decoded bytes that are not valid UTF-8 are an error naming the byte offset; "

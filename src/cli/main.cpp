@@ -27,7 +27,11 @@ int main(int argc, char** argv) {
   rwkv::cli::add_inspect_command(app);
   rwkv::cli::add_tokenize_commands(app);
   rwkv::cli::add_embed_command(app);
+  rwkv::cli::add_logits_command(app);
+  rwkv::cli::add_generate_command(app);
   rwkv::cli::add_rerank_command(app);
+  rwkv::cli::add_index_command(app);
+  rwkv::cli::add_search_command(app);
   rwkv::cli::add_synth_command(app);
   rwkv::cli::add_bench_command(app);
   rwkv::cli::add_demo_command(app);

@@ -33,6 +33,14 @@ struct LmRequest {
   float* logits = nullptr;
 };
 
+// Work of one token, for benchmarks: FLOPs of the block projections and of the LM head (2 per multiply-add),
+// and the bytes of packed weights a decode step reads (every matrix once, the head, one embedding row).
+struct LmCost {
+  double block_flops = 0;
+  double head_flops = 0;
+  double weight_bytes = 0;
+};
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -43,6 +51,7 @@ class LanguageModel {
   // prompt was split into calls. Throws rwkv::Error on an out-of-range token id or a state of another
   // model.
   virtual void forward_batch(std::span<LmRequest> batch, const KernelTable& kt, ThreadPool& pool) const = 0;
+  virtual LmCost cost_per_token() const = 0;
 
   // Convenience: one sequence; `logits` may be null.
   void forward(std::span<const TokenId> tokens, LmState& state, float* logits, const KernelTable& kt,
@@ -53,8 +62,9 @@ class LanguageModel {
 };
 
 // Loads an RWKV-4 or RWKV-7 language model (detected from the tensor names); throws rwkv::Error naming
-// the problem for anything else.
+// the problem for anything else. chunk_tokens bounds the tokens processed per step (memory), never the
+// results.
 std::unique_ptr<LanguageModel> load_language_model(std::shared_ptr<const Checkpoint> ckpt,
-                                                   WeightPrecision precision);
+                                                   WeightPrecision precision, int chunk_tokens = 256);
 
 }  // namespace rwkv

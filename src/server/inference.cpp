@@ -1,6 +1,7 @@
 // The inference thread of `rwkv serve`.
 #include "server/inference.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "kernels/dispatch.h"
@@ -41,13 +42,7 @@ void Inference::stop() {
 }
 
 void Inference::load() {
-  WeightPrecision precision;
-  if (o_.precision == "fp32")
-    precision = WeightPrecision::F32;
-  else if (o_.precision == "bf16")
-    precision = WeightPrecision::BF16;
-  else
-    throw Error(str("unknown --precision '", o_.precision, "' (expected fp32 or bf16)"));
+  const WeightPrecision precision = parse_precision(o_.precision, "--precision");
   kt_ = &kernels_for(select_isa());
   pool_ = std::make_unique<ThreadPool>(o_.threads);
   auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(o_.model));
@@ -72,39 +67,55 @@ void Inference::load() {
               << "\n";
 }
 
-bool Inference::push(std::unique_ptr<Job> job) {
+std::optional<std::uint64_t> Inference::push(std::unique_ptr<Job> job) {
   job->enqueued = Clock::now();
+  std::uint64_t id = 0;
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || static_cast<int>(queue_.size()) >= o_.max_queue) return false;
+    if (stopping_ || static_cast<int>(queue_.size()) >= o_.max_queue) return std::nullopt;
+    id = job->id = next_id_++;
     queue_.push_back(std::move(job));
     metrics_.queue_size(static_cast<long>(queue_.size()));
   }
   cv_.notify_one();
+  return id;
+}
+
+bool Inference::cancel(std::uint64_t id) {
+  std::lock_guard lock(mu_);
+  const auto it = std::find_if(queue_.begin(), queue_.end(), [id](const auto& j) { return j->id == id; });
+  if (it == queue_.end()) return false;
+  queue_.erase(it);
+  metrics_.queue_size(static_cast<long>(queue_.size()));
+  metrics_.cancelled();
   return true;
 }
 
-std::optional<std::future<Embeddings>> Inference::submit_embed(std::vector<std::vector<TokenId>> seqs,
-                                                               Task task, bool normalize) {
+std::optional<Pending<Embeddings>> Inference::submit_embed(std::vector<std::vector<TokenId>> seqs, Task task,
+                                                           bool normalize) {
   auto job = std::make_unique<Job>();
   job->seqs = std::move(seqs);
   for (const auto& s : job->seqs) job->tokens += static_cast<long>(s.size());
   job->task = task;
   job->normalize = normalize;
-  auto fut = job->embed_done.get_future();
-  if (!push(std::move(job))) return std::nullopt;
-  return fut;
+  Pending<Embeddings> p{job->embed_done.get_future()};
+  const auto id = push(std::move(job));
+  if (!id) return std::nullopt;
+  p.id = *id;
+  return p;
 }
 
-std::optional<std::future<std::vector<RerankResult>>> Inference::submit_rerank(
-    std::string query, std::vector<std::string> docs) {
+std::optional<Pending<std::vector<RerankResult>>> Inference::submit_rerank(std::string query,
+                                                                           std::vector<std::string> docs) {
   auto job = std::make_unique<Job>();
   job->is_embed = false;
   job->query = std::move(query);
   job->docs = std::move(docs);
-  auto fut = job->rerank_done.get_future();
-  if (!push(std::move(job))) return std::nullopt;
-  return fut;
+  Pending<std::vector<RerankResult>> p{job->rerank_done.get_future()};
+  const auto id = push(std::move(job));
+  if (!id) return std::nullopt;
+  p.id = *id;
+  return p;
 }
 
 void Inference::loop() {
@@ -119,7 +130,8 @@ void Inference::loop() {
       if (jobs[0]->is_embed) {
         long tokens = jobs[0]->tokens;
         while (!queue_.empty() && queue_.front()->is_embed &&
-               tokens + queue_.front()->tokens <= o_.max_batch_tokens) {
+               tokens + queue_.front()->tokens <= o_.max_batch_tokens &&
+               (o_.max_batch_requests == 0 || static_cast<long>(jobs.size()) < o_.max_batch_requests)) {
           tokens += queue_.front()->tokens;
           jobs.push_back(std::move(queue_.front()));
           queue_.pop_front();

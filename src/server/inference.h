@@ -1,11 +1,13 @@
 // The inference side of `rwkv serve`: one thread owns the model, the kernels and the thread pool, and
 // serves a bounded FIFO queue. Consecutive embedding requests are packed into one ragged batch of at most
-// max_batch_tokens tokens (results do not depend on the batch); rerank requests run one at a time.
+// max_batch_tokens tokens and max_batch_requests requests (results do not depend on the batch); rerank
+// requests run one at a time. Queued work can be cancelled (its client went away).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
@@ -26,6 +28,13 @@
 namespace rwkv::server {
 
 using Embeddings = std::vector<std::vector<float>>;
+
+// A submitted work item: its result, and its id for cancel().
+template <class T>
+struct Pending {
+  std::future<T> result;
+  std::uint64_t id = 0;
+};
 
 class Inference {
  public:
@@ -50,10 +59,13 @@ class Inference {
   std::string model_kind() const { return model_kind_; }
 
   // nullopt when the queue is full (or the server is stopping).
-  std::optional<std::future<Embeddings>> submit_embed(std::vector<std::vector<TokenId>> seqs, Task task,
-                                                      bool normalize);
-  std::optional<std::future<std::vector<RerankResult>>> submit_rerank(std::string query,
-                                                                      std::vector<std::string> docs);
+  std::optional<Pending<Embeddings>> submit_embed(std::vector<std::vector<TokenId>> seqs, Task task,
+                                                  bool normalize);
+  std::optional<Pending<std::vector<RerankResult>>> submit_rerank(std::string query,
+                                                                  std::vector<std::string> docs);
+  // Drops the work item `id` if it is still queued (its client went away) and counts it in the metrics;
+  // its future then reports a broken promise. False if it has already been taken for inference.
+  bool cancel(std::uint64_t id);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -68,8 +80,10 @@ class Inference {
     std::vector<std::string> docs;
     std::promise<std::vector<RerankResult>> rerank_done;
     Clock::time_point enqueued;
+    std::uint64_t id = 0;
   };
-  bool push(std::unique_ptr<Job> job);
+  // The job's id, or nullopt when the queue is full or the server is stopping.
+  std::optional<std::uint64_t> push(std::unique_ptr<Job> job);
   void load();
   void loop();
   void run_embeds(std::vector<std::unique_ptr<Job>>& jobs);
@@ -82,6 +96,7 @@ class Inference {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Job>> queue_;
   bool stopping_ = false;
+  std::uint64_t next_id_ = 1;
   std::atomic<bool> ready_{false};
   std::string failure_, model_kind_;
 

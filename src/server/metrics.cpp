@@ -56,6 +56,14 @@ void Metrics::inference_seconds(double s) {
   std::lock_guard lock(mu_);
   inference_seconds_.observe(s);
 }
+void Metrics::cancelled() {
+  std::lock_guard lock(mu_);
+  ++cancelled_total_;
+}
+void Metrics::in_flight_add(long delta) {
+  std::lock_guard lock(mu_);
+  in_flight_ += delta;
+}
 
 std::string Metrics::render() const {
   std::lock_guard lock(mu_);
@@ -68,6 +76,13 @@ std::string Metrics::render() const {
   out +=
       "# HELP rwkv_queue_size Work items waiting for the inference thread.\n# TYPE rwkv_queue_size gauge\n";
   out += "rwkv_queue_size " + std::to_string(queue_size_) + "\n";
+  out +=
+      "# HELP rwkv_requests_in_flight Model requests being handled.\n# TYPE rwkv_requests_in_flight gauge\n";
+  out += "rwkv_requests_in_flight " + std::to_string(in_flight_) + "\n";
+  out +=
+      "# HELP rwkv_cancelled_total Queued work items dropped because their client went away.\n"
+      "# TYPE rwkv_cancelled_total counter\n";
+  out += "rwkv_cancelled_total " + std::to_string(cancelled_total_) + "\n";
   out += "# HELP rwkv_tokens_total Tokens run through the model.\n# TYPE rwkv_tokens_total counter\n";
   out += "rwkv_tokens_total " + std::to_string(tokens_total_) + "\n";
   batch_size_.render(out, "rwkv_batch_size", "Requests per inference batch.");

@@ -17,6 +17,11 @@
 
 #include "pipeline/preprocess.h"
 #include "rwkv/error.h"
+#include "server/api_keys.h"
+#include "server/client_connection.h"
+#include "server/completions.h"
+#include "server/cors.h"
+#include "server/index_routes.h"
 #include "server/inference.h"
 #include "server/metrics.h"
 #include "util/strcat.h"
@@ -38,6 +43,27 @@ struct HttpError {
 }
 [[noreturn]] void invalid(const std::string& field, const std::string& what) {
   fail(422, str("`", field, "`: ", what), "validation_error");
+}
+
+// The client of the request went away before its work ran: nothing is sent (499 in the metrics).
+struct ClientGone {};
+constexpr int kClientClosedRequest = 499;
+// How often a handler waiting for inference checks whether its client is still connected.
+constexpr auto kDisconnectPoll = std::chrono::milliseconds(50);
+
+// The request being handled on this thread (set by Server::handle), for disconnect checks while waiting.
+thread_local const httplib::Request* current_request = nullptr;
+
+// Every key of --api-key and --api-key-file.
+std::vector<std::string> all_api_keys(const ServerOptions& o) {
+  std::vector<std::string> keys = o.api_keys;
+  for (const auto& k : keys)
+    if (k.empty()) throw Error("--api-key: empty key");
+  if (o.api_key_file) {
+    auto more = read_api_key_file(*o.api_key_file);
+    keys.insert(keys.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
+  return keys;
 }
 
 std::string error_type(int status) {
@@ -142,7 +168,12 @@ std::string model_id(const std::string& path) {
 
 class Server {
  public:
-  explicit Server(const ServerOptions& o) : o_(o), inf_(o, metrics_) {}
+  explicit Server(const ServerOptions& o)
+      : o_(o), keys_(all_api_keys(o)), cors_(o.cors_allow_origins), inf_(o, metrics_) {
+    if (is_language_model(o.model)) lm_ = std::make_unique<Completions>(o, metrics_);
+    if (o.index && lm_) throw Error("--index needs an embedding model, not a language model");
+    if (o.index) index_ = std::make_unique<IndexRoutes>(o, inf_);
+  }
   int run();
 
  private:
@@ -152,6 +183,10 @@ class Server {
   std::vector<TokenId> text_to_seq(const std::string& text, const std::string& field, bool truncate) const;
   Embeddings embed(std::vector<std::vector<TokenId>> seqs, Task task, bool normalize);
   std::vector<RerankResult> rerank(std::string query, std::vector<std::string> docs);
+  // Submits work (submit() returns an optional Pending) and waits for its result. Work whose client has
+  // disconnected is not submitted, or dropped from the queue if the client goes while it waits.
+  template <class Submit>
+  auto await(Submit submit);
 
   void v1_embeddings(const httplib::Request& req, httplib::Response& res);
   void tei_embed(const httplib::Request& req, httplib::Response& res);
@@ -159,19 +194,39 @@ class Server {
   void tokenize(const httplib::Request& req, httplib::Response& res);
   void detokenize(const httplib::Request& req, httplib::Response& res);
   json info() const;
+  std::string too_large_message(const httplib::Request& req) const;
 
   const ServerOptions& o_;
+  const ApiKeys keys_;
+  const Cors cors_;
   Metrics metrics_;
+  std::atomic<int> in_flight_{0};  // model requests being handled (--max-concurrent-requests)
   Inference inf_;
+  std::unique_ptr<Completions> lm_;     // set when --model is a language model: /v1/completions instead
+  std::unique_ptr<IndexRoutes> index_;  // set with --index: document search and management routes
   httplib::Server http_;
 };
 
 template <class F>
 httplib::Server::Handler Server::handle(F f, bool needs_model) {
   return [this, f, needs_model](const httplib::Request& req, httplib::Response& res) {
+    current_request = &req;
+    bool counted = false;
     try {
       if (needs_model && !inf_.ready()) fail(503, "the model is still loading", "not_ready");
+      if (needs_model) {
+        counted = true;
+        const int n = in_flight_.fetch_add(1) + 1;
+        metrics_.in_flight_add(1);
+        if (n > o_.max_concurrent_requests)
+          fail(429,
+               str("too many concurrent requests (--max-concurrent-requests ", o_.max_concurrent_requests,
+                   "); retry later"),
+               "too_many_requests");
+      }
       (this->*f)(req, res);
+    } catch (const ClientGone&) {
+      res.status = kClientClosedRequest;
     } catch (const HttpError& e) {
       if (e.status == 429 || e.status == 503) res.set_header("Retry-After", "1");
       send_error(res, e.status, e.message, e.code);
@@ -182,6 +237,11 @@ httplib::Server::Handler Server::handle(F f, bool needs_model) {
     } catch (const std::exception& e) {
       send_error(res, 500, str("internal error: ", e.what()), "internal_error");
     }
+    if (counted) {
+      in_flight_.fetch_sub(1);
+      metrics_.in_flight_add(-1);
+    }
+    current_request = nullptr;
   };
 }
 
@@ -197,18 +257,34 @@ std::vector<TokenId> Server::text_to_seq(const std::string& text, const std::str
   return policy_simple(ids);
 }
 
+template <class Submit>
+auto Server::await(Submit submit) {
+  std::optional<ClientConnection> client;
+  if (current_request) client.emplace(*current_request);
+  if (client && client->gone()) {
+    metrics_.cancelled();
+    throw ClientGone{};
+  }
+  auto pending = submit();
+  if (!pending) fail(429, "the request queue is full; retry later", "queue_full");
+  bool queued = client && client->found();
+  while (queued && pending->result.wait_for(kDisconnectPoll) != std::future_status::ready) {
+    if (client->gone()) {
+      if (inf_.cancel(pending->id)) throw ClientGone{};
+      queued = false;  // already taken for inference: let it finish
+    }
+  }
+  return pending->result.get();
+}
+
 Embeddings Server::embed(std::vector<std::vector<TokenId>> seqs, Task task, bool normalize) {
-  auto fut = inf_.submit_embed(std::move(seqs), task, normalize);
-  if (!fut) fail(429, "the request queue is full; retry later", "queue_full");
-  return fut->get();
+  return await([&] { return inf_.submit_embed(std::move(seqs), task, normalize); });
 }
 
 std::vector<RerankResult> Server::rerank(std::string query, std::vector<std::string> docs) {
   if (!inf_.has_reranker())
     fail(400, "this server has no reranker (start it with --reranker)", "no_reranker");
-  auto fut = inf_.submit_rerank(std::move(query), std::move(docs));
-  if (!fut) fail(429, "the request queue is full; retry later", "queue_full");
-  return fut->get();
+  return await([&] { return inf_.submit_rerank(std::move(query), std::move(docs)); });
 }
 
 void Server::v1_embeddings(const httplib::Request& req, httplib::Response& res) {
@@ -290,6 +366,7 @@ void Server::tei_embed(const httplib::Request& req, httplib::Response& res) {
 
 void Server::do_rerank(const httplib::Request& req, httplib::Response& res) {
   const json body = parse_body(req);
+  if (index_ && body.contains("document_ids")) return index_->rerank_ids(body, res);  // cached states
   auto q = body.find("query");
   if (q == body.end()) invalid("query", "is required");
   if (!q->is_string() || q->get<std::string>().empty()) invalid("query", "must be a non-empty string");
@@ -383,6 +460,15 @@ void Server::detokenize(const httplib::Request& req, httplib::Response& res) {
   send_json(res, out);
 }
 
+std::string Server::too_large_message(const httplib::Request& req) const {
+  // cpp-httplib caps form-encoded bodies (curl -d's default type) at 8 KiB, whatever --payload-limit is.
+  if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0 &&
+      req.get_header_value<std::uint64_t>("Content-Length") <= static_cast<std::uint64_t>(o_.payload_limit))
+    return "bodies sent as application/x-www-form-urlencoded (curl -d's default) are limited to 8 KiB by the "
+           "HTTP library: send Content-Type: application/json";
+  return "the request body is larger than --payload-limit";
+}
+
 json Server::info() const {
   const auto& dims = inf_.embedder().model().dims();
   return {{"model_id", model_id(o_.model)},
@@ -397,11 +483,15 @@ json Server::info() const {
             {"max_client_batch_size", o_.max_client_batch_size},
             {"payload_limit", o_.payload_limit},
             {"max_queue", o_.max_queue},
+            {"max_batch_requests", o_.max_batch_requests},
+            {"max_concurrent_requests", o_.max_concurrent_requests},
             {"max_input_tokens", o_.max_input_tokens}}},
           {"version", RWKV_VERSION}};
 }
 
 void Server::routes() {
+  if (lm_) lm_->add_routes(http_);  // registered first, so its /ready, /info, /v1/models win
+  if (index_) index_->add_routes(http_);
   http_.Post("/v1/embeddings", handle(&Server::v1_embeddings));
   http_.Post("/embed", handle(&Server::tei_embed));
   http_.Post("/rerank", handle(&Server::do_rerank));
@@ -433,35 +523,43 @@ void Server::routes() {
     res.set_content(metrics_.render(), "text/plain; version=0.0.4");
   });
 
-  // API keys (Authorization: Bearer KEY) on everything but the probes. Keys are never logged.
+  // CORS preflights (browsers send them without credentials), then API keys (Authorization: Bearer KEY)
+  // on everything but the probes. Keys are never logged.
   http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (o_.api_keys.empty() || req.path == "/health" || req.path == "/ready")
+    if (cors_.enabled() && Cors::is_preflight(req)) {
+      cors_.answer_preflight(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!keys_.enabled() || req.path == "/health" || req.path == "/ready")
       return httplib::Server::HandlerResponse::Unhandled;
-    const std::string auth = req.get_header_value("Authorization");
-    for (const auto& k : o_.api_keys)
-      if (auth == "Bearer " + k) return httplib::Server::HandlerResponse::Unhandled;
+    if (keys_.accepts(req.get_header_value("Authorization")))
+      return httplib::Server::HandlerResponse::Unhandled;
     res.set_header("WWW-Authenticate", "Bearer");
     send_error(res, 401, "missing or invalid API key (Authorization: Bearer KEY)", "invalid_api_key");
     return httplib::Server::HandlerResponse::Handled;
   });
   // Statuses set by the library itself (404, 413, ...) get a JSON body too.
   http_.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+      httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         const int s = res.status;
         send_error(res, s,
                    s == 404   ? "no such route"
-                   : s == 413 ? "the request body is larger than --payload-limit"
+                   : s == 413 ? too_large_message(req)
                               : str("HTTP ", s),
                    s == 404   ? "not_found"
                    : s == 413 ? "payload_too_large"
                               : "http_error");
         return httplib::Server::HandlerResponse::Handled;
       }));
+  // Every response, errors included, carries the CORS headers for an allowed Origin.
+  http_.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (cors_.enabled()) cors_.add_headers(req, res);
+  });
   http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    static const std::set<std::string> known = {"/v1/embeddings", "/embed",      "/rerank", "/v1/rerank",
-                                                "/tokenize",      "/detokenize", "/health", "/ready",
-                                                "/info",          "/v1/models",  "/metrics"};
+    static const std::set<std::string> known = {
+        "/v1/embeddings", "/embed", "/rerank", "/v1/rerank", "/tokenize", "/detokenize",
+        "/health",        "/ready", "/info",   "/v1/models", "/metrics",  "/v1/completions"};
     metrics_.request(known.count(req.path) ? req.path : "other", res.status);
   });
 }
@@ -476,7 +574,7 @@ int Server::run() {
 
   routes();
   http_.set_payload_max_length(static_cast<std::size_t>(o_.payload_limit));
-  const int n_http = o_.http_threads;
+  const int n_http = o_.http_threads > 0 ? o_.http_threads : o_.max_concurrent_requests + 8;
   http_.new_task_queue = [n_http] { return new httplib::ThreadPool(static_cast<std::size_t>(n_http)); };
   int port = o_.port;
   if (port == 0) {
@@ -496,17 +594,22 @@ int Server::run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
-  inf_.start([&] {
+  auto on_failure = [&] {
     fatal = true;
     kill(getpid(), SIGTERM);
-  });
+  };
+  if (lm_)
+    lm_->start(on_failure);
+  else
+    inf_.start(on_failure);
   std::cout << json{{"listening", str(o_.host, ":", port)}}.dump() << std::endl;
   http_.listen_after_bind();  // returns after stop(); in-flight requests are finished by then
   listen_done = true;
   if (!got_signal) kill(getpid(), SIGTERM);  // listen failed on its own: release the signal thread
   signals.join();
   inf_.stop();
-  if (fatal) throw Error(inf_.failure());
+  if (lm_) lm_->stop();
+  if (fatal) throw Error(lm_ ? lm_->failure() : inf_.failure());
   return 0;
 }
 

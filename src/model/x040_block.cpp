@@ -1,0 +1,143 @@
+// RWKV-4 block math (spec: shared/spec/rwkv4-tokenizers-sampling.md §1.3-1.4).
+#include "model/x040_block.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace rwkv {
+
+namespace {
+
+constexpr float kLayerNormEps = 1e-5f;
+constexpr int kWkvChannelBlock = 64;  // channels per WKV task
+
+// The stable WKV recurrence (spec §1.4) over `len` tokens for channels [c0, c1). k, v, r, y are rows of
+// stride A; aa/bb/pp are the layer's state, w = -exp(time_decay), u = time_first. Writes y = r * wkv.
+void wkv4(int len, std::size_t stride, int c0, int c1, const float* w, const float* u, const float* k,
+          const float* v, const float* r, float* y, float* aa, float* bb, float* pp) {
+  for (int t = 0; t < len; ++t) {
+    const std::size_t o = static_cast<std::size_t>(t) * stride;
+    for (int c = c0; c < c1; ++c) {
+      const float kt = k[o + c], vt = v[o + c];
+      float ww = u[c] + kt;
+      float q = std::max(pp[c], ww);
+      float e1 = std::exp(pp[c] - q), e2 = std::exp(ww - q);
+      y[o + c] = r[o + c] * ((e1 * aa[c] + e2 * vt) / (e1 * bb[c] + e2));
+      ww = w[c] + pp[c];
+      q = std::max(ww, kt);
+      e1 = std::exp(ww - q), e2 = std::exp(kt - q);
+      aa[c] = e1 * aa[c] + e2 * vt;
+      bb[c] = e1 * bb[c] + e2;
+      pp[c] = q;
+    }
+  }
+}
+
+}  // namespace
+
+void X040Workspace::reserve(int rows, const X040Dims& d) {
+  const long width = std::max(d.n_embd, d.n_att);
+  if (rows <= rows_ && width <= width_ && d.n_ffn <= ffn_) return;
+  rows_ = std::max(rows, rows_);
+  width_ = std::max(width, width_);
+  ffn_ = std::max<long>(d.n_ffn, ffn_);
+  const std::size_t rw = static_cast<std::size_t>(rows_) * width_;
+  buf_.assign(rw * 11 + static_cast<std::size_t>(rows_) * ffn_, 0.0f);
+  float* p = buf_.data();
+  for (float** slot : {&xx, &kx, &vx, &rx, &k, &v, &r, &y, &out, &xx2, &fr}) *slot = p, p += rw;
+  hidden = p;
+}
+
+void x040_block_forward(const BlockContext& ctx, const X040Block& blk, const X040Dims& d, int layer, int rows,
+                        const std::vector<X040Segment>& segs, float* x, X040Workspace& ws) {
+  const int D = d.n_embd, A = d.n_att;
+  const std::size_t ld = static_cast<std::size_t>(D), la = static_cast<std::size_t>(A);
+  const std::size_t lf = static_cast<std::size_t>(d.n_ffn);
+  auto row = [](float* m, int t, std::size_t stride) { return m + static_cast<std::size_t>(t) * stride; };
+  auto gemm_rows = [&](const float* in, std::size_t lda, const PackedMatrix& B, float* out, std::size_t ldo,
+                       Epilogue epilogue) {
+    gemm(ctx.kt, ctx.pool, rows, in, lda, B, out, ldo, &ws.gemm_scratch, epilogue);
+  };
+  auto for_rows = [&](auto&& fn) {
+    ctx.pool.parallel_for(static_cast<std::size_t>(rows), 8, [&](std::size_t b, std::size_t e, int) {
+      for (std::size_t t = b; t < e; ++t) fn(static_cast<int>(t));
+    });
+  };
+  // Per row: the segment it belongs to, so row t's previous token is row t-1 or the carried shift.
+  std::vector<const X040Segment*> seg_of(static_cast<std::size_t>(rows));
+  for (const X040Segment& s : segs)
+    for (int t = s.row0; t < s.row0 + s.len; ++t) seg_of[t] = &s;
+  auto att_xx = [&](const X040Segment& s) { return s.state; };
+  auto ffn_xx = [&](const X040Segment& s) { return s.state + D + 3 * la; };
+
+  // ---- time mix ----
+  for_rows([&](int t) {
+    ctx.kt.layer_norm(row(x, t, ld), row(ws.xx, t, ld), D, blk.ln1_w.data(), blk.ln1_b.data(), kLayerNormEps);
+  });
+  for_rows([&](int t) {
+    const X040Segment& s = *seg_of[t];
+    const float* cur = row(ws.xx, t, ld);
+    const float* prev = t > s.row0 ? row(ws.xx, t - 1, ld) : att_xx(s);
+    float *kx = row(ws.kx, t, ld), *vx = row(ws.vx, t, ld), *rx = row(ws.rx, t, ld);
+    for (int c = 0; c < D; ++c) {
+      kx[c] = cur[c] * blk.att_mix_k[c] + prev[c] * blk.att_keep_k[c];
+      vx[c] = cur[c] * blk.att_mix_v[c] + prev[c] * blk.att_keep_v[c];
+      rx[c] = cur[c] * blk.att_mix_r[c] + prev[c] * blk.att_keep_r[c];
+    }
+  });
+  // k, v and r = sigmoid(rx R) as one set of parallel tasks.
+  const GemmJob kvr[] = {{ws.kx, ld, &blk.K, ws.k, la, Epilogue::Store},
+                         {ws.vx, ld, &blk.V, ws.v, la, Epilogue::Store},
+                         {ws.rx, ld, &blk.R, ws.r, la, Epilogue::Sigmoid}};
+  gemm_many(ctx.kt, ctx.pool, rows, kvr, &ws.gemm_scratch);
+
+  const std::size_t blocks = (la + kWkvChannelBlock - 1) / kWkvChannelBlock;
+  ctx.pool.run_tasks(segs.size() * blocks, [&](std::size_t task, int) {
+    const X040Segment& s = segs[task / blocks];
+    const int c0 = static_cast<int>(task % blocks) * kWkvChannelBlock;
+    const int c1 = std::min(A, c0 + kWkvChannelBlock);
+    float* aa = s.state + D;
+    const std::size_t off = static_cast<std::size_t>(s.row0) * la;
+    wkv4(s.len, la, c0, c1, blk.decay.data(), blk.first.data(), ws.k + off, ws.v + off, ws.r + off,
+         ws.y + off, aa, aa + A, aa + 2 * A);
+  });
+  gemm_rows(ws.y, la, blk.O, x, ld, Epilogue::Accumulate);  // x += (r * wkv) O
+  if (ctx.trace) (*ctx.trace)(layer, kTraceAfterAtt, x, rows);
+
+  // ---- channel mix ----
+  for_rows([&](int t) {
+    ctx.kt.layer_norm(row(x, t, ld), row(ws.xx2, t, ld), D, blk.ln2_w.data(), blk.ln2_b.data(),
+                      kLayerNormEps);
+  });
+  for_rows([&](int t) {
+    const X040Segment& s = *seg_of[t];
+    const float* cur = row(ws.xx2, t, ld);
+    const float* prev = t > s.row0 ? row(ws.xx2, t - 1, ld) : ffn_xx(s);
+    float *kx = row(ws.kx, t, ld), *rx = row(ws.rx, t, ld);
+    for (int c = 0; c < D; ++c) {
+      kx[c] = cur[c] * blk.ffn_mix_k[c] + prev[c] * blk.ffn_keep_k[c];
+      rx[c] = cur[c] * blk.ffn_mix_r[c] + prev[c] * blk.ffn_keep_r[c];
+    }
+  });
+  // hidden = relu(kx FK)^2 and the gate sigmoid(rx FR) together, then the value projection.
+  const GemmJob key_gate[] = {{ws.kx, ld, &blk.FK, ws.hidden, lf, Epilogue::ReluSquared},
+                              {ws.rx, ld, &blk.FR, ws.fr, ld, Epilogue::Sigmoid}};
+  gemm_many(ctx.kt, ctx.pool, rows, key_gate, &ws.gemm_scratch);
+  gemm_rows(ws.hidden, lf, blk.FV, ws.out, ld, Epilogue::Store);
+  for_rows([&](int t) {
+    float* xt = row(x, t, ld);
+    const float *o = row(ws.out, t, ld), *g = row(ws.fr, t, ld);
+    for (int c = 0; c < D; ++c) xt[c] += g[c] * o[c];
+  });
+  if (ctx.trace) (*ctx.trace)(layer, kTraceAfterFfn, x, rows);
+
+  // Carry the shifts: the last ln1 / ln2 outputs of each segment.
+  for (const X040Segment& s : segs) {
+    const int last = s.row0 + s.len - 1;
+    std::memcpy(att_xx(s), row(ws.xx, last, ld), sizeof(float) * ld);
+    std::memcpy(ffn_xx(s), row(ws.xx2, last, ld), sizeof(float) * ld);
+  }
+}
+
+}  // namespace rwkv

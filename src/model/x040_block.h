@@ -1,0 +1,37 @@
+// One RWKV-4 block (time mix + channel mix) applied to the rows of a ragged batch (spec §1.3-1.4, §2).
+// Rows are grouped in segments, each a run of consecutive tokens of one sequence with its own layer
+// state. Projections are GEMMs over all rows; the WKV recurrence runs per (segment, channel block) in
+// token order. Every row's arithmetic is the same whatever the batch, the segments or the thread count.
+#pragma once
+
+#include <vector>
+
+#include "model/x040_weights.h"
+#include "model/x070_block.h"  // BlockContext, ResidualTrace
+#include "util/aligned.h"
+
+namespace rwkv {
+
+struct X040Segment {
+  int row0 = 0, len = 0;   // rows [row0, row0 + len)
+  float* state = nullptr;  // this layer's state: att_xx [D], aa [A], bb [A], pp [A], ffn_xx [D]
+};
+
+// Scratch buffers for one forward call, sized for up to `rows` rows. Reused across layers and calls.
+class X040Workspace {
+ public:
+  void reserve(int rows, const X040Dims& d);
+  float *xx, *kx, *vx, *rx, *k, *v, *r, *y, *out, *xx2, *fr, *hidden;
+  GemmScratch gemm_scratch;
+
+ private:
+  AlignedVector<float> buf_;
+  int rows_ = 0;
+  long width_ = 0, ffn_ = 0;
+};
+
+// x [rows, D] is updated in place; each segment's layer state is advanced.
+void x040_block_forward(const BlockContext& ctx, const X040Block& blk, const X040Dims& d, int layer, int rows,
+                        const std::vector<X040Segment>& segs, float* x, X040Workspace& ws);
+
+}  // namespace rwkv
