@@ -20,8 +20,8 @@ std::string slurp(const fs::path& p) {
 
 int run_fetch(const fs::path& source, const fs::path& dest_dir, const fs::path& log) {
   const std::string cmd = "RWKV_VOCAB_URL='file://" + source.string() +
-                          "' '" RWKV_SOURCE_DIR "/scripts/fetch-vocab.sh' --world '" + dest_dir.string() + "' >'" +
-                          log.string() + "' 2>&1";
+                          "' '" RWKV_SOURCE_DIR "/scripts/fetch-vocab.sh' --world '" + dest_dir.string() +
+                          "' >'" + log.string() + "' 2>&1";
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
