@@ -58,20 +58,71 @@ TEST_P(KernelIsa, GemmMatchesScalarOnOddShapesAndOffsets) {
   }
 }
 
+// One- and two-row products take wider tiles than the rest (decode): the rows must still come out bit
+// for bit as in a full batch, in every precision.
 TEST_P(KernelIsa, GemmRowsIndependentOfBatch) {
   const KernelTable& kt = kernels_for(GetParam());
   std::mt19937 rng(7);
-  const int K = 96, N = 80, M = 37;
+  const int K = 96, N = 208, M = 37;  // 13 panels: wide tiles of 8, 4 and 1 panels, and 2 + 2 + 1
   auto A = random_vec(static_cast<std::size_t>(M) * K, rng);
   auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
-  const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N);
   ThreadPool pool1(1), pool2(2);
-  std::vector<float> full(static_cast<std::size_t>(M) * N);
-  gemm(kt, pool2, M, A.data(), K, P, full.data(), N);
-  for (int m = 0; m < M; ++m) {
-    std::vector<float> one(N);
-    gemm(kt, pool1, 1, A.data() + static_cast<std::size_t>(m) * K, K, P, one.data(), N);
-    for (int n = 0; n < N; ++n) ASSERT_EQ(one[n], full[static_cast<std::size_t>(m) * N + n]) << m << "," << n;
+  for (WeightPrecision prec : {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8}) {
+    SCOPED_TRACE(precision_name(prec));
+    const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, prec);
+    std::vector<float> full(static_cast<std::size_t>(M) * N);
+    gemm(kt, pool2, M, A.data(), K, P, full.data(), N);
+    for (int rows : {1, 2}) {
+      for (int m = 0; m + rows <= M; m += rows) {
+        std::vector<float> part(static_cast<std::size_t>(rows) * N);
+        gemm(kt, pool1, rows, A.data() + static_cast<std::size_t>(m) * K, K, P, part.data(), N);
+        for (std::size_t i = 0; i < part.size(); ++i)
+          ASSERT_EQ(part[i], full[static_cast<std::size_t>(m) * N + i])
+              << "rows " << rows << " at " << m << ", " << i;
+      }
+    }
+  }
+}
+
+// Each epilogue equals a plain product followed by the same operation, for every tile shape.
+TEST_P(KernelIsa, GemmEpiloguesMatchProductThenOperation) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(17);
+  ThreadPool pool(2);
+  const int K = 40, N = 161;
+  for (int M : {1, 2, 9, 70}) {
+    auto A = random_vec(static_cast<std::size_t>(M) * K, rng, 0.3f);
+    auto B = random_vec(static_cast<std::size_t>(K) * N, rng, 0.3f);
+    auto init = random_vec(static_cast<std::size_t>(M) * N, rng);
+    const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N);
+    std::vector<float> plain(static_cast<std::size_t>(M) * N);
+    gemm(kt, pool, M, A.data(), K, P, plain.data(), N);
+    for (Epilogue e : {Epilogue::Tanh, Epilogue::Sigmoid, Epilogue::ReluSquared, Epilogue::Accumulate}) {
+      std::vector<float> got = init;
+      gemm(kt, pool, M, A.data(), K, P, got.data(), N, nullptr, e);
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        const double x = plain[i];
+        double want = 0;
+        switch (e) {
+          case Epilogue::Tanh:
+            want = std::tanh(x);
+            break;
+          case Epilogue::Sigmoid:
+            want = 1 / (1 + std::exp(-x));
+            break;
+          case Epilogue::ReluSquared:
+            want = x > 0 ? x * x : 0;
+            break;
+          case Epilogue::Accumulate:
+            want = double(init[i]) + x;
+            break;
+          case Epilogue::Store:
+            break;
+        }
+        ASSERT_NEAR(got[i], want, 2e-6 * (1 + std::fabs(want)))
+            << "M=" << M << " epilogue " << int(e) << " at " << i;
+      }
+    }
   }
 }
 
@@ -82,7 +133,7 @@ TEST_P(KernelIsa, Bf16GemmMatchesScalarOnRoundedInputs) {
   auto round_bf16 = [](float x) { return bf16_to_float(float_to_bf16(x)); };
   for (int M : {1, 5, 9, 33}) {
     for (int K : {1, 2, 7, 64, 131}) {
-      for (int N : {3, 16, 40}) {
+      for (int N : {3, 16, 40, 161}) {
         const std::size_t lda = static_cast<std::size_t>(K) + 1;
         auto A = random_vec(M * lda + 1, rng);
         auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
@@ -110,7 +161,7 @@ TEST_P(KernelIsa, Int8GemmMatchesScalarOnQuantizedWeights) {
   ThreadPool pool(2);
   for (int M : {1, 5, 9, 33}) {
     for (int K : {1, 2, 7, 64, 131}) {
-      for (int N : {3, 16, 40}) {
+      for (int N : {3, 16, 40, 161}) {
         const std::size_t lda = static_cast<std::size_t>(K) + 1;
         auto A = random_vec(M * lda + 1, rng);
         auto B = random_vec(static_cast<std::size_t>(K) * N, rng);

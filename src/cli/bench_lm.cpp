@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 
+#include "cli/bench_util.h"
 #include "cli/common.h"
 #include "model/detect.h"
 #include "model/language_model.h"
@@ -20,28 +21,6 @@ namespace rwkv::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-template <typename F>
-double median_of(int reps, F&& f) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-double resident_mb() {
-  long pages = 0, resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-  }
-  return resident * (sysconf(_SC_PAGESIZE) / 1048576.0);
-}
 
 int argmax(const float* v, int n) {
   return static_cast<int>(std::max_element(v, v + n) - v);
@@ -82,7 +61,7 @@ nlohmann::json bench_language_model(const std::string& path, const std::vector<s
       for (auto& t : p) t = tok(rng);
     }
     std::vector<float> logits(prompts.size() * static_cast<std::size_t>(V));
-    const double prefill_s = median_of(o.reps, [&] {
+    const double prefill_s = median_seconds(o.reps, [&] {
       std::vector<std::unique_ptr<LmState>> states;
       std::vector<LmRequest> batch;
       for (std::size_t i = 0; i < prompts.size(); ++i) {
@@ -97,13 +76,13 @@ nlohmann::json bench_language_model(const std::string& path, const std::vector<s
                     {"seconds", prefill_s},
                     {"tokens_per_s", total / prefill_s},
                     {"gflops", (total * cost.block_flops + o.prompts * cost.head_flops) / prefill_s / 1e9}};
-    const double prompt_s = median_of(o.reps, [&] {
+    const double prompt_s = median_seconds(o.reps, [&] {
       auto st = lm->zero_state();
       lm->forward(prompts[0], *st, logits.data(), kt, pool);
     });
     r["prompt"] = {{"tokens", o.tokens}, {"seconds", prompt_s}, {"tokens_per_s", o.tokens / prompt_s}};
     std::vector<float> step(static_cast<std::size_t>(V));
-    const double decode_s = median_of(o.reps, [&] {
+    const double decode_s = median_seconds(o.reps, [&] {
       auto st = lm->zero_state();
       TokenId next = prompts[0][0];
       for (int i = 0; i < o.decode_tokens; ++i) {

@@ -3,7 +3,6 @@
 // Measures the machine's FMA peak and memory bandwidth in-process, then prefill tokens/s (N documents x
 // T tokens), achieved GFLOP/s and % of peak, single-query latency, decode ms/token and peak RSS.
 // Timings are medians over --reps repetitions after one warm-up.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +16,7 @@
 
 #include "cli/bench_index.h"
 #include "cli/bench_lm.h"
+#include "cli/bench_util.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "model/synth.h"
@@ -40,25 +40,6 @@ struct BenchArgs {
 };
 
 using Clock = std::chrono::steady_clock;
-
-template <typename F>
-double median_seconds(int reps, F&& f) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-double peak_rss_mb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0;
-}
 
 // GFLOP/s of the FMA probe on `threads` threads at once.
 double fma_peak(const KernelTable& kt, ThreadPool& pool, int threads) {
@@ -88,22 +69,12 @@ double read_bandwidth(ThreadPool& pool) {
   return n * sizeof(float) / s / 1e9;
 }
 
-// Peak resident set so far, and the current one (MB).
-double current_rss_mb() {
-  long pages = 0, resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-  }
-  return resident * (sysconf(_SC_PAGESIZE) / 1048576.0);
-}
-
 // Measures one precision mode; returns its embeddings of the prefill documents for comparison.
 nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, WeightPrecision prec, Engine& engine,
                           const std::vector<std::vector<TokenId>>& docs,
                           std::vector<std::vector<float>>& vecs) {
   nlohmann::json r;
-  const double rss0 = current_rss_mb();
+  const double rss0 = resident_mb();
   auto t0 = Clock::now();
   auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(path));
   Embedder embedder(ckpt, prec);
@@ -144,7 +115,7 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, WeightPre
                                                                  : prec == WeightPrecision::Int8 ? 1.0
                                                                                                  : 4.0);
   r["decode"] = {{"ms_per_token", 1e3 * decode_s / a.decode_tokens}, {"weight_bytes_per_token", bytes}};
-  r["rss_mb"] = current_rss_mb() - rss0;
+  r["rss_mb"] = resident_mb() - rss0;
   // Linearity in length: one document of each length; tokens/s and resident memory after the run.
   for (int len : a.sweep) {
     std::vector<TokenId> doc(static_cast<std::size_t>(len));
@@ -155,7 +126,7 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, WeightPre
       embedder.embed({&di, 1}, Task::Retr, true, engine.kt, engine.pool, a.engine.chunk_tokens);
     });
     r["length_sweep"].push_back(
-        {{"tokens", len}, {"tokens_per_s", len / sec}, {"rss_mb", current_rss_mb() - rss0}});
+        {{"tokens", len}, {"tokens_per_s", len / sec}, {"rss_mb", resident_mb() - rss0}});
   }
   return r;
 }
@@ -189,7 +160,7 @@ void run_bench(const BenchArgs& a) {
     r["modes"] =
         bench_language_model(path, modes, {a.docs, a.tokens, a.reps, a.decode_tokens, a.engine.chunk_tokens},
                              engine.kt, engine.pool, r["model"]);
-    r["peak_rss_mb"] = peak_rss_mb();
+    r["peak_rss_mb"] = peak_resident_mb();
     return finish_report(r, engine, tmp);
   }
   std::mt19937 rng(1);
@@ -213,7 +184,7 @@ void run_bench(const BenchArgs& a) {
     o.precision = modes[i];
     r["modes"][modes[i]] = bench_mode(a, path, o.weight_precision(), engine, docs, vecs[i]);
   }
-  r["peak_rss_mb"] = peak_rss_mb();
+  r["peak_rss_mb"] = peak_resident_mb();
   if (modes.size() > 1) {  // accuracy of each mode against fp32 on the same documents
     for (std::size_t i = 1; i < modes.size(); ++i) {
       double worst = 1, sum = 0;

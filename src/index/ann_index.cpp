@@ -1,9 +1,14 @@
 // AnnIndex over hnswlib's HierarchicalNSW (the only file that includes hnswlib: its header defines
 // non-inline functions). Persistence wraps hnswlib's file with a checked sidecar, because hnswlib's own
 // loader trusts the sizes it reads.
+//
+// hnswlib 0.6.2 (Debian 12) prefetches one entry past the end of a full neighbour list when USE_SSE is on,
+// a heap over-read that AddressSanitizer reports. NO_MANUAL_VECTORIZATION turns those prefetches (and
+// hnswlib's own SIMD distances) off; the inner product below is ours and vectorises without them.
 #include "index/ann_index.h"
 
 #include <fcntl.h>
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -48,11 +53,42 @@ std::pair<std::uint32_t, std::uint64_t> file_crc(const std::filesystem::path& p)
   return {static_cast<std::uint32_t>(c), n};
 }
 
+// Dot product with independent partial sums, so that the compiler can vectorise it without -ffast-math.
+float dot_product(const float* a, const float* b, std::size_t n) {
+  constexpr std::size_t kLanes = 16;
+  float acc[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (std::size_t l = 0; l < kLanes; ++l) acc[l] += a[i + l] * b[i + l];
+  float tail = 0.0f;
+  for (; i < n; ++i) tail += a[i] * b[i];
+  for (std::size_t w = kLanes / 2; w > 0; w /= 2)
+    for (std::size_t l = 0; l < w; ++l) acc[l] += acc[l + w];
+  return acc[0] + tail;
+}
+
+float inner_product_distance(const void* a, const void* b, const void* dim) {
+  return 1.0f - dot_product(static_cast<const float*>(a), static_cast<const float*>(b),
+                            *static_cast<const std::size_t*>(dim));
+}
+
+// Inner-product space (distance 1 - a.b) over float vectors of a fixed dimension.
+class InnerProductSpace final : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit InnerProductSpace(std::size_t dim) : dim_(dim) {}
+  std::size_t get_data_size() override { return dim_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return inner_product_distance; }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  std::size_t dim_;
+};
+
 }  // namespace
 
 struct AnnIndex::Impl {
   explicit Impl(int dim) : space(static_cast<std::size_t>(dim)) {}
-  hnswlib::InnerProductSpace space;
+  InnerProductSpace space;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
 };
 
@@ -114,9 +150,7 @@ std::vector<AnnHit> AnnIndex::search(const float* query, std::size_t k, std::siz
       const auto id = static_cast<hnswlib::tableint>(i);
       if (h.isMarkedDeleted(id)) continue;
       const auto* v = reinterpret_cast<const float*>(h.getDataByInternalId(id));
-      float dot = 0.0f;
-      for (int j = 0; j < dim_; ++j) dot += query[j] * v[j];
-      hits.push_back({h.getExternalLabel(id), dot});
+      hits.push_back({h.getExternalLabel(id), dot_product(query, v, static_cast<std::size_t>(dim_))});
     }
   } else {
     h.setEf(std::max(ef, k));

@@ -14,9 +14,12 @@ namespace rwkv {
 
 namespace {
 
-constexpr int kTileRows = 8;     // rows per micro-kernel call
-constexpr int kTilePanels = 2;   // 16-column panels per micro-kernel call
-constexpr int kBlockRows = 64;   // rows per parallel task
+constexpr int kTileRows = 8;    // rows per micro-kernel call
+constexpr int kTilePanels = 2;  // 16-column panels per micro-kernel call
+constexpr int kBlockRows = 64;  // rows per parallel task
+// Panels per tile for a one-row tile (half as many for two rows): independent FMA chains for decode.
+constexpr int kSmallTilePanels = 8;
+static_assert(kSmallTilePanels <= kTileRows * kTilePanels, "epilogue buffer holds a wide tile");
 constexpr int kBlockPanels = 8;  // panels per parallel task (128 columns)
 
 }  // namespace
@@ -166,7 +169,7 @@ namespace {
 // One job's view for the tile loop: its bf16 copy of A when its weights are bf16.
 struct PreparedJob {
   const GemmJob* job;
-  const std::uint16_t* a_bf16 = nullptr;
+  std::uint16_t* a_bf16 = nullptr;  // filled by gemm_many's rounding pass
   std::size_t ldab = 0;
   int col_blocks = 0;
   std::size_t first_task = 0;
@@ -198,9 +201,9 @@ void tile_with_epilogue(const KernelTable& kt, const PreparedJob& pj, int m, int
   const GemmJob& j = *pj.job;
   float* c = j.C + static_cast<std::size_t>(m) * j.ldc + static_cast<std::size_t>(p) * 16;
   if (j.epilogue == Epilogue::Store) return tile(kt, pj, m, mr, p, np, n_valid, c, j.ldc);
-  constexpr int kW = kTilePanels * 16;
-  alignas(64) float buf[kTileRows * kW];
-  tile(kt, pj, m, mr, p, np, kW, buf, kW);
+  alignas(64) float buf[kTileRows * kTilePanels * 16];
+  const int kW = np * 16;  // mr * np <= kTileRows * kTilePanels (wide tiles have one or two rows)
+  tile(kt, pj, m, mr, p, np, kW, buf, static_cast<std::size_t>(kW));
   for (int r = 0; r < mr; ++r) {
     float* b = buf + r * kW;
     float* out = c + static_cast<std::size_t>(r) * j.ldc;
@@ -248,9 +251,9 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
     prepared.push_back(pj);
   }
   if (prepared.empty()) return;
+  GemmScratch own;  // outlives the tile loop, which reads the rounded rows
   if (bf16_elems > 0) {  // round each bf16 job's A once, all jobs in one parallel pass
-    GemmScratch local;
-    GemmScratch& s = scratch ? *scratch : local;
+    GemmScratch& s = scratch ? *scratch : own;
     if (s.a_bf16.size() < bf16_elems) s.a_bf16.resize(bf16_elems);
     std::uint16_t* dst = s.a_bf16.data();
     for (PreparedJob& pj : prepared)
@@ -261,8 +264,8 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
         const PreparedJob& pj = prepared[i / M];
         if (!pj.ldab) continue;
         const std::size_t m = i % M;
-        kt.to_bf16(pj.job->A + m * pj.job->lda, const_cast<std::uint16_t*>(pj.a_bf16) + m * pj.ldab,
-                   pj.job->B->K(), static_cast<int>(pj.ldab));
+        kt.to_bf16(pj.job->A + m * pj.job->lda, pj.a_bf16 + m * pj.ldab, pj.job->B->K(),
+                   static_cast<int>(pj.ldab));
       }
     });
   }
@@ -276,11 +279,23 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
     const int rb = static_cast<int>(local) / pj.col_blocks, cb = static_cast<int>(local) % pj.col_blocks;
     const int m_end = std::min(M, (rb + 1) * kBlockRows);
     const int p_end = std::min(B.panels(), (cb + 1) * kBlockPanels);
-    for (int p = cb * kBlockPanels; p < p_end; p += kTilePanels) {
+    // A trailing tile of one or two rows runs with wide tiles (see kSmallTilePanels).
+    const int m_begin = rb * kBlockRows;
+    const int last_tile = m_begin + (m_end - m_begin - 1) / kTileRows * kTileRows;
+    const int m_small = m_end - last_tile <= 2 ? last_tile : m_end;
+    for (int p = cb * kBlockPanels; p < p_end && m_begin < m_small; p += kTilePanels) {
       const int np = std::min(kTilePanels, p_end - p);
       const int n_valid = std::min(np * 16, B.N() - p * 16);
-      for (int m = rb * kBlockRows; m < m_end; m += kTileRows)
-        tile_with_epilogue(kt, pj, m, std::min(kTileRows, m_end - m), p, np, n_valid);
+      for (int m = m_begin; m < m_small; m += kTileRows)
+        tile_with_epilogue(kt, pj, m, std::min(kTileRows, m_small - m), p, np, n_valid);
+    }
+    if (m_small < m_end) {
+      const int mr = m_end - m_small, wide = kSmallTilePanels / mr;
+      for (int p = cb * kBlockPanels, np = 0; p < p_end; p += np) {
+        np = std::min(wide, p_end - p);
+        np = np >= 8 ? 8 : np >= 4 ? 4 : np >= 2 ? 2 : 1;  // the widths the micro-kernels have
+        tile_with_epilogue(kt, pj, m_small, mr, p, np, std::min(np * 16, B.N() - p * 16));
+      }
     }
   };
   if (tasks == 1 || flops < 32 * 1024) {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "model/x040_weights.h"
-#include "model/x070_block.h"  // BlockContext, ResidualTrace
+#include "model/block_context.h"
 #include "util/aligned.h"
 
 namespace rwkv {

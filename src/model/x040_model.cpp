@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "io/tensor_rows.h"
+#include "model/chunking.h"
 #include "kernels/norm.h"
 #include "rwkv/error.h"
 #include "util/strcat.h"
@@ -45,70 +46,39 @@ void X040Model::forward_sequences(std::span<X040Request> batch, const KernelTabl
                                   int chunk_tokens, const ResidualTrace* trace) const {
   const X040Dims& d = w_.dims;
   const int D = d.n_embd, V = d.vocab;
-  chunk_tokens = std::max(chunk_tokens, 1);
   for (std::size_t b = 0; b < batch.size(); ++b) {
     const X040Request& r = batch[b];
     if (!r.state || !r.state->matches(d))
       throw Error(str("sequence ", b, ": state does not match the model"));
-    for (std::size_t i = 0; i < r.tokens.size(); ++i)
-      if (r.tokens[i] < 0 || r.tokens[i] >= V)
-        throw Error(str("sequence ", b, ": token id ", r.tokens[i], " at position ", i,
-                        " is outside the vocabulary (size ", V, ")"));
-    int prev = -1;
-    for (int p : r.output_positions) {
-      if (p <= prev || p >= static_cast<int>(r.tokens.size()))
-        throw Error(str("sequence ", b, ": output positions must be ascending and < ", r.tokens.size()));
-      prev = p;
-    }
+    check_sequence(b, r.tokens, V, r.output_positions);
   }
 
-  // Buffers for the rows actually needed (a decode step has one row per sequence, not a whole chunk).
-  std::size_t total = 0;
-  for (const X040Request& r : batch) total += r.tokens.size();
-  chunk_tokens = static_cast<int>(
-      std::min<std::size_t>(static_cast<std::size_t>(chunk_tokens), std::max<std::size_t>(total, 1)));
+  std::vector<std::size_t> lengths;
+  for (const X040Request& r : batch) lengths.push_back(r.tokens.size());
+  ChunkPacker packer(std::move(lengths), chunk_tokens);
   X040Workspace ws;
-  ws.reserve(chunk_tokens, d);
-  AlignedVector<float> x(static_cast<std::size_t>(chunk_tokens) * D), normed(x.size());
+  ws.reserve(packer.max_rows(), d);
+  AlignedVector<float> x(static_cast<std::size_t>(packer.max_rows()) * D), normed(x.size());
   AlignedVector<float> logits;
   GemmScratch head_scratch;
-  std::vector<std::size_t> cursor(batch.size(), 0), next_out(batch.size(), 0);
-  struct Piece {
-    std::size_t seq, begin;
-    int row0, len;
-  };
-  std::vector<Piece> pieces;
+  std::vector<std::size_t> next_out(batch.size(), 0);
+  std::vector<ChunkPiece> pieces;
   std::vector<float*> outputs;  // destination logits rows of the gathered ln_out rows
   std::vector<X040Segment> segs;
-  std::size_t seq = 0;
-  for (;;) {
-    // Pack the next chunk: sequences in order, each contributing as many tokens as fit.
-    pieces.clear();
-    int rows = 0;
-    while (rows < chunk_tokens && seq < batch.size()) {
-      const std::size_t remaining = batch[seq].tokens.size() - cursor[seq];
-      if (remaining == 0) {
-        ++seq;
-        continue;
-      }
-      const int take = static_cast<int>(std::min<std::size_t>(remaining, chunk_tokens - rows));
-      pieces.push_back({seq, cursor[seq], rows, take});
-      cursor[seq] += take;
-      rows += take;
-    }
-    if (rows == 0) break;
-    for (const Piece& p : pieces)
+  int rows = 0;
+  while (packer.next(pieces, rows)) {
+    for (const ChunkPiece& p : pieces)
       for (int t = 0; t < p.len; ++t)
         embed_row(batch[p.seq].tokens[p.begin + t], x.data() + static_cast<std::size_t>(p.row0 + t) * D);
     if (trace) (*trace)(-1, kTraceEmbedding, x.data(), rows);
     for (int l = 0; l < d.n_layer; ++l) {
       segs.clear();
-      for (const Piece& p : pieces) segs.push_back({p.row0, p.len, batch[p.seq].state->layer(l)});
+      for (const ChunkPiece& p : pieces) segs.push_back({p.row0, p.len, batch[p.seq].state->layer(l)});
       x040_block_forward({kt, pool, trace}, w_.blocks[l], d, l, rows, segs, x.data(), ws);
     }
     // ln_out of the requested rows, gathered for one head GEMM.
     outputs.clear();
-    for (const Piece& p : pieces) {
+    for (const ChunkPiece& p : pieces) {
       X040Request& r = batch[p.seq];
       std::size_t& o = next_out[p.seq];
       while (o < r.output_positions.size() &&

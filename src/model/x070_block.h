@@ -3,10 +3,10 @@
 // embedding backbone (many tokens, carried shifts) and the state reranker (one token, zero shifts).
 #pragma once
 
-#include <functional>
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "model/block_context.h"
 #include "model/x070_weights.h"
 #include "util/aligned.h"
 #include "util/thread_pool.h"
@@ -32,17 +32,6 @@ class BlockWorkspace {
   AlignedVector<float> buf_;
   int rows_ = 0;
   long ffn_ = 0, lora_ = 0, embd_ = 0;
-};
-
-// Observer of the residual stream (debugging and golden tests): called with the layer, the stage
-// (kTraceAfterAtt or kTraceAfterFfn) and the activation matrix [rows, C].
-enum TraceStage : int { kTraceEmbedding = 0, kTraceAfterAtt = 1, kTraceAfterFfn = 2 };
-using ResidualTrace = std::function<void(int layer, TraceStage stage, const float* x, int rows)>;
-
-struct BlockContext {
-  const KernelTable& kt;
-  ThreadPool& pool;
-  const ResidualTrace* trace = nullptr;
 };
 
 // x [rows, C] is updated in place. v_first [rows, C] is written by layer 0 and read by later layers.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "io/tensor_rows.h"
+#include "model/chunking.h"
 #include "kernels/norm.h"
 #include "rwkv/error.h"
 #include "util/strcat.h"
@@ -60,63 +61,38 @@ void X070Model::forward(std::span<SequenceRequest> batch, const KernelTable& kt,
                         int chunk_tokens, const ResidualTrace* trace) const {
   const X070Dims& d = stack_.dims;
   const int C = d.n_embd;
-  chunk_tokens = std::max(chunk_tokens, 1);
   for (std::size_t b = 0; b < batch.size(); ++b) {
     const SequenceRequest& r = batch[b];
     if (!r.state || !r.state->matches(d))
       throw Error(str("sequence ", b, ": state does not match the model"));
-    for (std::size_t i = 0; i < r.tokens.size(); ++i)
-      if (r.tokens[i] < 0 || r.tokens[i] >= vocab_)
-        throw Error(str("sequence ", b, ": token id ", r.tokens[i], " at position ", i,
-                        " is outside the vocabulary (size ", vocab_, ")"));
-    int prev = -1;
-    for (int p : r.output_positions) {
-      if (p <= prev || p >= static_cast<int>(r.tokens.size()))
-        throw Error(str("sequence ", b, ": output positions must be ascending and < ", r.tokens.size()));
-      prev = p;
-    }
+    check_sequence(b, r.tokens, vocab_, r.output_positions);
   }
 
+  // Buffers for the rows actually needed (a short query or a decode step is far below a chunk).
+  std::vector<std::size_t> lengths;
+  for (const SequenceRequest& r : batch) lengths.push_back(r.tokens.size());
+  ChunkPacker packer(std::move(lengths), chunk_tokens);
   BlockWorkspace ws;
-  ws.reserve(chunk_tokens, d);
-  AlignedVector<float> x(static_cast<std::size_t>(chunk_tokens) * C), v_first(x.size());
-  std::vector<std::size_t> cursor(batch.size(), 0), next_out(batch.size(), 0);
-  struct Piece {
-    std::size_t seq, begin;
-    int row0, len;
-  };
-  std::vector<Piece> pieces;
+  ws.reserve(packer.max_rows(), d);
+  AlignedVector<float> x(static_cast<std::size_t>(packer.max_rows()) * C), v_first(x.size());
+  std::vector<std::size_t> next_out(batch.size(), 0);
+  std::vector<ChunkPiece> pieces;
   std::vector<BlockSegment> segs;
-  std::size_t seq = 0;
-  for (;;) {
-    // Pack the next chunk: sequences in order, each contributing as many tokens as fit.
-    pieces.clear();
-    int rows = 0;
-    while (rows < chunk_tokens && seq < batch.size()) {
-      const std::size_t remaining = batch[seq].tokens.size() - cursor[seq];
-      if (remaining == 0) {
-        ++seq;
-        continue;
-      }
-      const int take = static_cast<int>(std::min<std::size_t>(remaining, chunk_tokens - rows));
-      pieces.push_back({seq, cursor[seq], rows, take});
-      cursor[seq] += take;
-      rows += take;
-    }
-    if (rows == 0) break;
-    for (const Piece& p : pieces)
+  int rows = 0;
+  while (packer.next(pieces, rows)) {
+    for (const ChunkPiece& p : pieces)
       for (int t = 0; t < p.len; ++t)
         embed_row(batch[p.seq].tokens[p.begin + t], x.data() + static_cast<std::size_t>(p.row0 + t) * C);
     if (trace) (*trace)(-1, kTraceEmbedding, x.data(), rows);
     for (int l = 0; l < d.n_layer; ++l) {
       segs.clear();
-      for (const Piece& p : pieces) {
+      for (const ChunkPiece& p : pieces) {
         X070State& st = *batch[p.seq].state;
         segs.push_back({p.row0, p.len, st.shift_att(l), st.shift_ffn(l), st.wkv_layer(l)});
       }
       x070_block_forward({kt, pool, trace}, stack_.blocks[l], d, l, rows, segs, x.data(), v_first.data(), ws);
     }
-    for (const Piece& p : pieces) {
+    for (const ChunkPiece& p : pieces) {
       SequenceRequest& r = batch[p.seq];
       std::size_t& o = next_out[p.seq];
       while (o < r.output_positions.size() &&

@@ -16,6 +16,7 @@
 #include "rwkv/error.h"
 #include "server/client_connection.h"
 #include "server/completion_request.h"
+#include "server/http_errors.h"
 #include "tokenizer/tokenizer_select.h"
 #include "util/strcat.h"
 
@@ -28,38 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kClientClosedRequest = 499;
 constexpr auto kPoll = std::chrono::milliseconds(50);
-
-// An error answered as {"error": {"message", "type", "code"}} with an HTTP status (the shape of every
-// error of `rwkv serve`).
-struct HttpError {
-  int status;
-  std::string message, code;
-};
-[[noreturn]] void fail(int status, std::string message, std::string code) {
-  throw HttpError{status, std::move(message), std::move(code)};
-}
-[[noreturn]] void invalid(const std::string& field, const std::string& what) {
-  fail(422, str("`", field, "`: ", what), "validation_error");
-}
-
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-void send_json(httplib::Response& res, const json& j, int status = 200) {
-  res.status = status;
-  res.set_content(dump(j), "application/json");
-}
-json error_body(int status, const std::string& message, const std::string& code) {
-  const std::string type = status == 429   ? "rate_limit_error"
-                           : status == 503 ? "service_unavailable"
-                           : status >= 500 ? "server_error"
-                                           : "invalid_request_error";
-  return {{"error", {{"message", message}, {"type", type}, {"code", code}}}};
-}
-void send_error(httplib::Response& res, int status, const std::string& message, const std::string& code) {
-  if (status == 429 || status == 503) res.set_header("Retry-After", "1");
-  send_json(res, error_body(status, message, code), status);
-}
 
 std::string model_id(const std::string& path) {
   return std::filesystem::path(path).stem().string();
@@ -93,7 +62,7 @@ struct Completions::Job {
              json::array(
                  {{{"text", text}, {"index", 0}, {"logprobs", nullptr}, {"finish_reason", finish_reason}}})}};
   }
-  void send(const json& j) { send_raw(str("data: ", dump(j), "\n\n")); }
+  void send(const json& j) { send_raw(str("data: ", dump_json(j), "\n\n")); }
   void send_raw(std::string event) {
     {
       std::lock_guard lock(mu);
@@ -134,7 +103,8 @@ bool is_language_model(const std::string& path) {
   }
 }
 
-Completions::Completions(const ServerOptions& o, Metrics& metrics) : o_(o), metrics_(metrics) {
+Completions::Completions(const ServerOptions& o, Metrics& metrics, RequestLimiter& limiter)
+    : o_(o), metrics_(metrics), limiter_(limiter) {
   std::signal(SIGPIPE, SIG_IGN);  // a client that leaves mid-stream must not end the server
 }
 
@@ -264,9 +234,9 @@ void Completions::run(Job& job) {
 
 void Completions::handle(const httplib::Request& req, httplib::Response& res) {
   if (!ready()) fail(503, "the model is still loading", "not_ready");
-  const json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) fail(400, "the request body is not valid JSON", "invalid_json");
-  if (!body.is_object()) fail(422, "the request body must be a JSON object", "validation_error");
+  // Held until the response is complete (the stream's provider keeps it).
+  auto slot = std::make_shared<RequestLimiter::Slot>(limiter_.admit());
+  const json body = parse_json_object(req.body);
   CompletionRequest cr;
   try {
     cr = parse_completion_request(body);
@@ -297,7 +267,7 @@ void Completions::handle(const httplib::Request& req, httplib::Response& res) {
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [job, client](std::size_t, httplib::DataSink& sink) {
+        [job, client, slot](std::size_t, httplib::DataSink& sink) {
           std::unique_lock lock(job->mu);
           job->cv.wait_for(lock, kPoll, [&] { return !job->events.empty() || job->closed; });
           while (!job->events.empty()) {
@@ -349,17 +319,7 @@ void Completions::handle(const httplib::Request& req, httplib::Response& res) {
 void Completions::add_routes(httplib::Server& http) {
   auto wrap = [](auto f) {
     return [f](const httplib::Request& req, httplib::Response& res) {
-      try {
-        f(req, res);
-      } catch (const HttpError& e) {
-        send_error(res, e.status, e.message, e.code);
-      } catch (const Error& e) {
-        send_error(res, 422, e.what(), "validation_error");
-      } catch (const std::bad_alloc&) {
-        send_error(res, 500, "out of memory", "internal_error");
-      } catch (const std::exception& e) {
-        send_error(res, 500, str("internal error: ", e.what()), "internal_error");
-      }
+      respond_or_report(res, [&] { f(req, res); });
     };
   };
   http.Post("/v1/completions",

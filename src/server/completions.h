@@ -18,6 +18,7 @@
 #include "kernels/dispatch.h"
 #include "model/language_model.h"
 #include "server/metrics.h"
+#include "server/request_limiter.h"
 #include "server/server.h"
 #include "tokenizer/tokenizer.h"
 #include "util/thread_pool.h"
@@ -30,7 +31,7 @@ bool is_language_model(const std::string& path);
 
 class Completions {
  public:
-  Completions(const ServerOptions& o, Metrics& metrics);
+  Completions(const ServerOptions& o, Metrics& metrics, RequestLimiter& limiter);
   ~Completions();
   Completions(const Completions&) = delete;
   Completions& operator=(const Completions&) = delete;
@@ -58,6 +59,7 @@ class Completions {
 
   const ServerOptions& o_;
   Metrics& metrics_;
+  RequestLimiter& limiter_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "model/x070_model.h"
 #include "rwkv/error.h"
+#include "server/http_errors.h"
 #include "util/strcat.h"
 
 namespace rwkv::server {
@@ -18,34 +20,8 @@ using nlohmann::json;
 constexpr std::size_t kMaxCandidates = 1000;  // top_k and document_ids per request
 constexpr double kSaveIntervalSeconds = 60;
 
-struct IndexHttpError {
-  int status;
-  std::string message, code;
-};
-[[noreturn]] void invalid(const std::string& field, const std::string& what) {
-  throw IndexHttpError{422, str("`", field, "`: ", what), "validation_error"};
-}
-
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-void send_json(httplib::Response& res, const json& j, int status = 200) {
-  res.status = status;
-  res.set_content(dump(j), "application/json");
-}
-// The error body every route of the server uses: {"error": {"message", "type", "code"}}.
-void send_error(httplib::Response& res, int status, const std::string& message, const std::string& code) {
-  const std::string type = status == 503   ? "service_unavailable"
-                           : status >= 500 ? "server_error"
-                                           : "invalid_request_error";
-  send_json(res, {{"error", {{"message", message}, {"type", type}, {"code", code}}}}, status);
-}
-
 json parse_body(const std::string& body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) throw IndexHttpError{400, "the request body is not valid JSON", "invalid_json"};
-  if (!j.is_object()) throw IndexHttpError{422, "the request body must be a JSON object", "validation_error"};
-  return j;
+  return parse_json_object(body);
 }
 
 bool get_bool(const json& body, const char* field, bool dflt) {
@@ -98,7 +74,8 @@ json document_json(const json& meta) {
 
 }  // namespace
 
-IndexRoutes::IndexRoutes(const ServerOptions& o, const Inference& inf) : o_(o), inf_(inf) {
+IndexRoutes::IndexRoutes(const ServerOptions& o, const Inference& inf, RequestLimiter& limiter)
+    : o_(o), inf_(inf), limiter_(limiter) {
   if (!o.index) throw Error("index routes without --index");
   index_ = std::make_unique<index::DocumentIndex>(*o.index, index::DocumentIndex::Mode::Write,
                                                   [](const std::string& s) {
@@ -139,7 +116,7 @@ IndexRoutes::~IndexRoutes() {
 }
 
 const index::IndexModels& IndexRoutes::models() {
-  if (!inf_.ready()) throw IndexHttpError{503, "the model is still loading", "not_ready"};
+  if (!inf_.ready()) fail(503, "the model is still loading", "not_ready");
   models_.embedder = &inf_.embedder();
   // Created on first use, from a handler thread: its workers inherit the signal mask that leaves SIGTERM
   // to the server's signal thread (a pool made before Server::run would take the signal and end the
@@ -156,30 +133,23 @@ void IndexRoutes::maybe_save() {
 }
 
 template <class F>
-httplib::Server::Handler IndexRoutes::handle(F f) {
-  return [this, f](const httplib::Request& req, httplib::Response& res) {
-    try {
+httplib::Server::Handler IndexRoutes::handle(F f, bool runs_model) {
+  return [this, f, runs_model](const httplib::Request& req, httplib::Response& res) {
+    respond_or_report(res, [&] {
+      std::optional<RequestLimiter::Slot> slot;
+      if (runs_model) slot.emplace(limiter_.admit());  // counted while waiting for the index too
       std::lock_guard lock(mu_);
       (this->*f)(req, res);
-    } catch (const IndexHttpError& e) {
-      if (e.status == 503) res.set_header("Retry-After", "1");
-      send_error(res, e.status, e.message, e.code);
-    } catch (const Error& e) {
-      send_error(res, 422, e.what(), "validation_error");
-    } catch (const std::bad_alloc&) {
-      send_error(res, 500, "out of memory", "internal_error");
-    } catch (const std::exception& e) {
-      send_error(res, 500, str("internal error: ", e.what()), "internal_error");
-    }
+    });
   };
 }
 
 void IndexRoutes::add_routes(httplib::Server& http) {
-  http.Post("/v1/search", handle(&IndexRoutes::search));
-  http.Post("/v1/documents", handle(&IndexRoutes::add_documents));
-  http.Post("/v1/documents/delete", handle(&IndexRoutes::delete_documents));
-  http.Delete(R"(/v1/documents/(.+))", handle(&IndexRoutes::delete_one));
-  http.Get("/v1/index", handle(&IndexRoutes::info));
+  http.Post("/v1/search", handle(&IndexRoutes::search, true));
+  http.Post("/v1/documents", handle(&IndexRoutes::add_documents, true));
+  http.Post("/v1/documents/delete", handle(&IndexRoutes::delete_documents, false));
+  http.Delete(R"(/v1/documents/(.+))", handle(&IndexRoutes::delete_one, false));
+  http.Get("/v1/index", handle(&IndexRoutes::info, false));
 }
 
 void IndexRoutes::search(const httplib::Request& req, httplib::Response& res) {
@@ -192,8 +162,8 @@ void IndexRoutes::search(const httplib::Request& req, httplib::Response& res) {
   so.chunk_tokens = o_.chunk_tokens;
   const bool docs = get_bool(body, "return_documents", false);
   if (so.rerank && !reranker_)
-    throw IndexHttpError{400, "this server has no reranker (start it with --reranker, or set rerank=false)",
-                         "no_reranker"};
+    fail(400, "this server has no reranker (start it with --reranker, or set rerank=false)",
+                         "no_reranker");
   const auto& m = models();
   json out = json::array();
   for (const auto& h : index_->search(query, so, m, kernels_for(select_isa()), *pool_)) {
@@ -207,21 +177,20 @@ void IndexRoutes::search(const httplib::Request& req, httplib::Response& res) {
 }
 
 void IndexRoutes::rerank_ids(const json& body, httplib::Response& res) {
-  try {
-    std::lock_guard lock(mu_);
-    const std::string query = get_query(body);
+  std::lock_guard lock(mu_);
+  const std::string query = get_query(body);
     const auto ids = get_ids(body, "document_ids", kMaxCandidates);
     const std::size_t top_n = get_count(body, "top_n", ids.size(), kMaxCandidates);
     const bool raw = get_bool(body, "raw_scores", false), docs = get_bool(body, "return_documents", false);
     if (!reranker_)
-      throw IndexHttpError{400, "this server has no reranker (start it with --reranker)", "no_reranker"};
+      fail(400, "this server has no reranker (start it with --reranker)", "no_reranker");
     const auto& m = models();
     const auto known = index_->store().lookup(ids);
     std::string missing;
     for (std::size_t i = 0; i < ids.size(); ++i)
       if (!known[i]) missing += str(missing.empty() ? "" : ", ", "'", ids[i], "'");
     if (!missing.empty())
-      throw IndexHttpError{404, str("`document_ids`: not in the index: ", missing), "document_not_found"};
+      fail(404, str("`document_ids`: not in the index: ", missing), "document_not_found");
     index::SearchOptions so;
     so.chunk_tokens = o_.chunk_tokens;
     auto hits = index_->rerank_ids(query, ids, so, m, kernels_for(select_isa()), *pool_);
@@ -238,10 +207,6 @@ void IndexRoutes::rerank_ids(const json& body, httplib::Response& res) {
     }
     send_json(res, {{"results", std::move(out)},
                     {"model", std::filesystem::path(o_.reranker.value_or(o_.model)).stem().string()}});
-  } catch (const IndexHttpError& e) {
-    if (e.status == 503) res.set_header("Retry-After", "1");
-    send_error(res, e.status, e.message, e.code);
-  }
 }
 
 void IndexRoutes::add_documents(const httplib::Request& req, httplib::Response& res) {
@@ -279,7 +244,7 @@ void IndexRoutes::add_documents(const httplib::Request& req, httplib::Response& 
     docs.push_back(std::move(d));
   }
   if (!reranker_)
-    throw IndexHttpError{400, "adding documents needs the reranker (--reranker)", "no_reranker"};
+    fail(400, "adding documents needs the reranker (--reranker)", "no_reranker");
   const auto& m = models();
   const auto r = index_->add(docs, m, update, kernels_for(select_isa()), *pool_, o_.chunk_tokens);
   maybe_save();

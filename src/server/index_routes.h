@@ -19,6 +19,7 @@
 
 #include "index/doc_index.h"
 #include "server/inference.h"
+#include "server/request_limiter.h"
 #include "server/server.h"
 
 namespace rwkv::server {
@@ -27,7 +28,7 @@ class IndexRoutes {
  public:
   // Opens o.index and checks it against o.model, o.reranker and the vocab; throws rwkv::Error if it
   // cannot be opened or does not fit.
-  IndexRoutes(const ServerOptions& o, const Inference& inf);
+  IndexRoutes(const ServerOptions& o, const Inference& inf, RequestLimiter& limiter);
   ~IndexRoutes();  // saves the vector index if it changed
 
   void add_routes(httplib::Server& http);
@@ -36,7 +37,7 @@ class IndexRoutes {
 
  private:
   template <class F>
-  httplib::Server::Handler handle(F f);
+  httplib::Server::Handler handle(F f, bool runs_model);
   void search(const httplib::Request& req, httplib::Response& res);
   void add_documents(const httplib::Request& req, httplib::Response& res);
   void delete_documents(const httplib::Request& req, httplib::Response& res);
@@ -48,6 +49,7 @@ class IndexRoutes {
 
   const ServerOptions& o_;
   const Inference& inf_;
+  RequestLimiter& limiter_;
   std::mutex mu_;  // guards everything below
   std::unique_ptr<WorldTokenizer> tok_;
   std::unique_ptr<StateReranker> reranker_;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include <httplib.h>
@@ -23,7 +24,9 @@
 #include "server/cors.h"
 #include "server/index_routes.h"
 #include "server/inference.h"
+#include "server/http_errors.h"
 #include "server/metrics.h"
+#include "server/request_limiter.h"
 #include "util/strcat.h"
 
 namespace rwkv::server {
@@ -31,19 +34,6 @@ namespace rwkv::server {
 namespace {
 
 using nlohmann::json;
-
-// An error answered as {"error": {"message", "type", "code"}} with an HTTP status.
-struct HttpError {
-  int status;
-  std::string message, code;
-};
-
-[[noreturn]] void fail(int status, std::string message, std::string code = "invalid_request") {
-  throw HttpError{status, std::move(message), std::move(code)};
-}
-[[noreturn]] void invalid(const std::string& field, const std::string& what) {
-  fail(422, str("`", field, "`: ", what), "validation_error");
-}
 
 // The client of the request went away before its work ran: nothing is sent (499 in the metrics).
 struct ClientGone {};
@@ -66,37 +56,8 @@ std::vector<std::string> all_api_keys(const ServerOptions& o) {
   return keys;
 }
 
-std::string error_type(int status) {
-  switch (status) {
-    case 401:
-      return "authentication_error";
-    case 429:
-      return "rate_limit_error";
-    case 503:
-      return "service_unavailable";
-    default:
-      return status >= 500 ? "server_error" : "invalid_request_error";
-  }
-}
-
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-void send_json(httplib::Response& res, const json& j, int status = 200) {
-  res.status = status;
-  res.set_content(dump(j), "application/json");
-}
-
-void send_error(httplib::Response& res, int status, const std::string& message, const std::string& code) {
-  send_json(res, {{"error", {{"message", message}, {"type", error_type(status)}, {"code", code}}}}, status);
-}
-
 json parse_body(const httplib::Request& req) {
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded()) fail(400, "the request body is not valid JSON", "invalid_json");
-  if (!j.is_object()) fail(422, "the request body must be a JSON object", "validation_error");
-  return j;
+  return parse_json_object(req.body);
 }
 
 bool get_bool(const json& body, const char* field, bool dflt) {
@@ -169,10 +130,14 @@ std::string model_id(const std::string& path) {
 class Server {
  public:
   explicit Server(const ServerOptions& o)
-      : o_(o), keys_(all_api_keys(o)), cors_(o.cors_allow_origins), inf_(o, metrics_) {
-    if (is_language_model(o.model)) lm_ = std::make_unique<Completions>(o, metrics_);
+      : o_(o),
+        keys_(all_api_keys(o)),
+        cors_(o.cors_allow_origins),
+        limiter_(o.max_concurrent_requests, metrics_),
+        inf_(o, metrics_) {
+    if (is_language_model(o.model)) lm_ = std::make_unique<Completions>(o, metrics_, limiter_);
     if (o.index && lm_) throw Error("--index needs an embedding model, not a language model");
-    if (o.index) index_ = std::make_unique<IndexRoutes>(o, inf_);
+    if (o.index) index_ = std::make_unique<IndexRoutes>(o, inf_, limiter_);
   }
   int run();
 
@@ -200,7 +165,7 @@ class Server {
   const ApiKeys keys_;
   const Cors cors_;
   Metrics metrics_;
-  std::atomic<int> in_flight_{0};  // model requests being handled (--max-concurrent-requests)
+  RequestLimiter limiter_;  // --max-concurrent-requests, shared with the completion and index routes
   Inference inf_;
   std::unique_ptr<Completions> lm_;     // set when --model is a language model: /v1/completions instead
   std::unique_ptr<IndexRoutes> index_;  // set with --index: document search and management routes
@@ -211,35 +176,15 @@ template <class F>
 httplib::Server::Handler Server::handle(F f, bool needs_model) {
   return [this, f, needs_model](const httplib::Request& req, httplib::Response& res) {
     current_request = &req;
-    bool counted = false;
     try {
-      if (needs_model && !inf_.ready()) fail(503, "the model is still loading", "not_ready");
-      if (needs_model) {
-        counted = true;
-        const int n = in_flight_.fetch_add(1) + 1;
-        metrics_.in_flight_add(1);
-        if (n > o_.max_concurrent_requests)
-          fail(429,
-               str("too many concurrent requests (--max-concurrent-requests ", o_.max_concurrent_requests,
-                   "); retry later"),
-               "too_many_requests");
-      }
-      (this->*f)(req, res);
+      respond_or_report(res, [&] {
+        if (needs_model && !inf_.ready()) fail(503, "the model is still loading", "not_ready");
+        std::optional<RequestLimiter::Slot> slot;
+        if (needs_model) slot.emplace(limiter_.admit());
+        (this->*f)(req, res);
+      });
     } catch (const ClientGone&) {
       res.status = kClientClosedRequest;
-    } catch (const HttpError& e) {
-      if (e.status == 429 || e.status == 503) res.set_header("Retry-After", "1");
-      send_error(res, e.status, e.message, e.code);
-    } catch (const Error& e) {
-      send_error(res, 422, e.what(), "validation_error");
-    } catch (const std::bad_alloc&) {
-      send_error(res, 500, "out of memory", "internal_error");
-    } catch (const std::exception& e) {
-      send_error(res, 500, str("internal error: ", e.what()), "internal_error");
-    }
-    if (counted) {
-      in_flight_.fetch_sub(1);
-      metrics_.in_flight_add(-1);
     }
     current_request = nullptr;
   };

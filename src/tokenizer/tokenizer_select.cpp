@@ -2,10 +2,10 @@
 // the Tokenizer interface.
 #include "tokenizer/tokenizer_select.h"
 
-#include <cstdlib>
 #include <system_error>
 
 #include "rwkv/error.h"
+#include "tokenizer/data_file.h"
 #include "tokenizer/neox_tokenizer.h"
 #include "util/strcat.h"
 
@@ -32,11 +32,6 @@ bool is_file(const std::filesystem::path& p) {
   return std::filesystem::is_regular_file(p, ec);
 }
 
-const char* env(const char* name) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : nullptr;
-}
-
 std::string lower_extension(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   for (char& c : ext) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
@@ -57,43 +52,13 @@ std::unique_ptr<Tokenizer> make_world_tokenizer(WorldTokenizer world) {
 
 std::filesystem::path find_neox_tokenizer(const std::optional<std::filesystem::path>& flag,
                                           const std::optional<std::filesystem::path>& model_path) {
-  const std::string how = str(
-      "Get it with scripts/fetch-vocab.sh (downloads it to ${XDG_DATA_HOME:-~/.local/share}/rwkv/ and checks "
-      "its SHA-256; it is ",
-      kNeoxFileName,
-      " from github.com/BlinkDL/ChatRWKV), then either leave it there, set "
-      "RWKV_TOKENIZER_20B=/path/to/",
-      kNeoxFileName, ", or pass --tokenizer /path/to/", kNeoxFileName, ".");
-  if (flag) {
-    if (is_file(*flag)) return *flag;
-    throw Error(str("tokenizer file ", flag->string(), " not found. ", how));
-  }
-  if (const char* v = env("RWKV_TOKENIZER_20B")) {
-    if (is_file(v)) return v;
-    throw Error(str("tokenizer file given by $RWKV_TOKENIZER_20B not found: ", v, ". ", how));
-  }
-  std::string searched;
-  if (model_path) {
-    const auto p = model_path->parent_path() / kNeoxFileName;
-    if (is_file(p)) return p;
-    searched += str(p.string(), ", ");
-  }
-  std::filesystem::path data_dir;
-  if (const char* xdg = env("XDG_DATA_HOME")) {
-    data_dir = xdg;
-  } else if (const char* home = env("HOME")) {
-    data_dir = std::filesystem::path(home) / ".local" / "share";
-  }
-  if (!data_dir.empty()) {
-    const auto p = data_dir / "rwkv" / kNeoxFileName;
-    if (is_file(p)) return p;
-    searched += str(p.string(), ", ");
-  }
-  throw Error(str("GPT-NeoX-20B tokenizer ", kNeoxFileName,
-                  " not found (no --tokenizer PATH, no $RWKV_TOKENIZER_20B; looked in ",
-                  searched.empty() ? std::string("no directories, HOME is unset")
-                                   : searched.substr(0, searched.size() - 2),
-                  "). ", how));
+  return find_data_file(
+      {kNeoxFileName, "GPT-NeoX-20B tokenizer", "--tokenizer", "RWKV_TOKENIZER_20B",
+       str("Get it with scripts/fetch-vocab.sh (downloads it to ${XDG_DATA_HOME:-~/.local/share}/rwkv/ and checks "
+           "its SHA-256; it is ",
+           kNeoxFileName, " from github.com/BlinkDL/ChatRWKV), then either leave it there, set RWKV_TOKENIZER_20B=/path/to/",
+           kNeoxFileName, ", or pass --tokenizer /path/to/", kNeoxFileName, ".")},
+      flag, model_path);
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& spec, ModelHint hint,
