@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace rwkv::cli {
 
@@ -25,5 +28,10 @@ double median_seconds(int reps, F&& f) {
 // Resident set size of this process now, and its peak so far (MB).
 double resident_mb();
 double peak_resident_mb();
+
+// Runs f() in a forked child process and returns its result, so that each measurement has its own peak
+// RSS and starts from a fresh heap. The child must not use threads of the parent (make a new pool).
+// Throws rwkv::Error with the child's message if f() threw, or if the child died.
+nlohmann::json run_in_child(const std::function<nlohmann::json()>& f);
 
 }  // namespace rwkv::cli

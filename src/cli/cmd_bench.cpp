@@ -69,12 +69,14 @@ double read_bandwidth(ThreadPool& pool) {
   return n * sizeof(float) / s / 1e9;
 }
 
-// Measures one precision mode; returns its embeddings of the prefill documents for comparison.
-nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, WeightPrecision prec, Engine& engine,
-                          const std::vector<std::vector<TokenId>>& docs,
+// Measures one precision mode (opts.precision) with `engine`; returns its embeddings of the prefill
+// documents for comparison. Memory figures are this process's resident set (MB).
+nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, const EngineOptions& opts,
+                          Engine& engine, const std::vector<std::vector<TokenId>>& docs,
                           std::vector<std::vector<float>>& vecs) {
+  const WeightPrecision prec = opts.weight_precision();
   nlohmann::json r;
-  const double rss0 = resident_mb();
+  r["rss_before_load_mb"] = resident_mb();
   auto t0 = Clock::now();
   auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(path));
   Embedder embedder(ckpt, prec);
@@ -115,18 +117,23 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, WeightPre
                                                                  : prec == WeightPrecision::Int8 ? 1.0
                                                                                                  : 4.0);
   r["decode"] = {{"ms_per_token", 1e3 * decode_s / a.decode_tokens}, {"weight_bytes_per_token", bytes}};
-  r["rss_mb"] = resident_mb() - rss0;
-  // Linearity in length: one document of each length; tokens/s and resident memory after the run.
+  r["weights_mb"] = bytes / 1e6;  // the block matrices; embedding-table rows are read from the mapped file
+  r["rss_after_runs_mb"] = resident_mb();
+  // Linearity in length: one document of each length, each in a child process of this one (the model is
+  // shared), so that its peak RSS is the model plus that length's working memory.
   for (int len : a.sweep) {
     std::vector<TokenId> doc(static_cast<std::size_t>(len));
     for (auto& t : doc) t = tok(rng);
     doc.back() = 65535;
-    EmbedInput di{doc};
-    const double sec = median_seconds(a.reps, [&] {
-      embedder.embed({&di, 1}, Task::Retr, true, engine.kt, engine.pool, a.engine.chunk_tokens);
-    });
-    r["length_sweep"].push_back(
-        {{"tokens", len}, {"tokens_per_s", len / sec}, {"rss_mb", resident_mb() - rss0}});
+    r["length_sweep"].push_back(run_in_child([&] {
+      Engine e(opts);
+      EmbedInput di{doc};
+      const double sec = median_seconds(a.reps, [&] {
+        embedder.embed({&di, 1}, Task::Retr, true, e.kt, e.pool, a.engine.chunk_tokens);
+      });
+      return nlohmann::json{
+          {"tokens", len}, {"tokens_per_s", len / sec}, {"peak_rss_mb", peak_resident_mb()}};
+    }));
   }
   return r;
 }
@@ -179,12 +186,22 @@ void run_bench(const BenchArgs& a) {
   }
   const X070Cost cost = x070_cost_per_token(dims);
   r["model"]["flops_per_token"] = {{"matmul", cost.matmul_flops}, {"wkv", cost.wkv_flops}};
+  // Each mode in its own process: its RSS figures are its own, not the previous mode's freed heap.
   for (std::size_t i = 0; i < modes.size(); ++i) {
     EngineOptions o = a.engine;
     o.precision = modes[i];
-    r["modes"][modes[i]] = bench_mode(a, path, o.weight_precision(), engine, docs, vecs[i]);
+    nlohmann::json m = run_in_child([&] {
+      Engine child(o);
+      std::vector<std::vector<float>> v;
+      nlohmann::json res = bench_mode(a, path, o, child, docs, v);
+      res["peak_rss_mb"] = peak_resident_mb();
+      res["embeddings"] = v;
+      return res;
+    });
+    vecs[i] = m["embeddings"].get<std::vector<std::vector<float>>>();
+    m.erase("embeddings");
+    r["modes"][modes[i]] = std::move(m);
   }
-  r["peak_rss_mb"] = peak_resident_mb();
   if (modes.size() > 1) {  // accuracy of each mode against fp32 on the same documents
     for (std::size_t i = 1; i < modes.size(); ++i) {
       double worst = 1, sum = 0;
@@ -253,8 +270,9 @@ void add_bench_command(CLI::App& app) {
                   "Also time one document of each of these lengths (e.g. 512,16384)")
       ->delimiter(',')
       ->check(CLI::Range(2, 1 << 22));
-  cmd->add_flag("--all-precisions", args->all_precisions,
-                "Measure every precision mode (fp32, bf16) and their accuracy vs fp32");
+  cmd->add_flag(
+      "--all-precisions", args->all_precisions,
+      "Measure every precision mode (fp32, bf16, int8), each in its own process, and their accuracy vs fp32");
   args->engine.add_to(*cmd);
   auto index_bench = add_index_bench_options(*cmd);  // cli/bench_index.h
   cmd->callback([args, index_bench] {

@@ -1,0 +1,44 @@
+// `rwkv bench` runs end to end on a tiny synthetic model and reports every figure the README table uses
+// (no timing is asserted: benchmarks are not timed tests).
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace rwkv::test {
+namespace {
+
+TEST(CliBench, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
+  const auto r = run_cli(
+      "bench --layers 2 --embd 64 --docs 2 --tokens 8 --reps 1 --query-tokens 4 --decode-tokens 2 "
+      "--all-precisions --length-sweep 16,32 --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j.at("machine").at("fma_peak_gflops_all_threads").get<double>(), 0);
+  EXPECT_GT(j.at("machine").at("read_bandwidth_gbs").get<double>(), 0);
+  for (const char* mode : {"fp32", "bf16", "int8"}) {
+    SCOPED_TRACE(mode);
+    const auto& m = j.at("modes").at(mode);
+    EXPECT_GT(m.at("prefill").at("tokens_per_s").get<double>(), 0);
+    EXPECT_GT(m.at("query_latency_ms").get<double>(), 0);
+    EXPECT_GT(m.at("decode").at("times_bound").get<double>(), 0);
+    // Each mode ran in its own process: its peak covers at least its weights and is not another mode's.
+    const double weights = m.at("weights_mb").get<double>();
+    EXPECT_GT(weights, 0);
+    EXPECT_GE(m.at("peak_rss_mb").get<double>(), m.at("rss_before_load_mb").get<double>());
+    ASSERT_EQ(m.at("length_sweep").size(), 2u);
+    EXPECT_EQ(m.at("length_sweep")[1].at("tokens").get<int>(), 32);
+    EXPECT_GT(m.at("length_sweep")[1].at("peak_rss_mb").get<double>(), 0);
+    if (std::string(mode) != "fp32") {
+      EXPECT_GT(m.at("cosine_vs_fp32").at("min").get<double>(), 0.99);
+      EXPECT_LE(m.at("cosine_vs_fp32").at("min").get<double>(), 1.0 + 1e-6);
+    }
+  }
+  EXPECT_LT(j.at("modes").at("bf16").at("weights_mb").get<double>(),
+            j.at("modes").at("fp32").at("weights_mb").get<double>());
+}
+
+}  // namespace
+}  // namespace rwkv::test
