@@ -83,6 +83,7 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, const Eng
   r["load_seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
   const X070Model& model = embedder.model();
   const X070Cost cost = x070_cost_per_token(model.dims());
+  r["flops_per_token"] = {{"matmul", cost.matmul_flops}, {"wkv", cost.wkv_flops}};
   std::vector<EmbedInput> in;
   for (const auto& d : docs) in.push_back({d});
   const double prefill_s = median_seconds(a.reps, [&] {
@@ -101,7 +102,7 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, const Eng
   q.back() = 65535;
   EmbedInput qi{q};
   r["query_latency_ms"] =
-      1e3 * median_seconds(std::max(a.reps, 5), [&] {
+      1e3 * median_seconds(std::max(a.reps * 5, 20), [&] {
         embedder.embed({&qi, 1}, Task::Retr, true, engine.kt, engine.pool, a.engine.chunk_tokens);
       });
   std::vector<TokenId> dec(static_cast<std::size_t>(a.decode_tokens));
@@ -117,25 +118,32 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, const Eng
                                                                  : prec == WeightPrecision::Int8 ? 1.0
                                                                                                  : 4.0);
   r["decode"] = {{"ms_per_token", 1e3 * decode_s / a.decode_tokens}, {"weight_bytes_per_token", bytes}};
-  r["weights_mb"] = bytes / 1e6;  // the block matrices; embedding-table rows are read from the mapped file
+  // The block matrices (MB = 2^20 bytes, as for RSS); embedding-table rows are read from the mapped file.
+  r["weights_mb"] = bytes / 1048576.0;
   r["rss_after_runs_mb"] = resident_mb();
-  // Linearity in length: one document of each length, each in a child process of this one (the model is
-  // shared), so that its peak RSS is the model plus that length's working memory.
-  for (int len : a.sweep) {
-    std::vector<TokenId> doc(static_cast<std::size_t>(len));
-    for (auto& t : doc) t = tok(rng);
-    doc.back() = 65535;
-    r["length_sweep"].push_back(run_in_child([&] {
-      Engine e(opts);
-      EmbedInput di{doc};
-      const double sec = median_seconds(a.reps, [&] {
-        embedder.embed({&di, 1}, Task::Retr, true, e.kt, e.pool, a.engine.chunk_tokens);
-      });
-      return nlohmann::json{
-          {"tokens", len}, {"tokens_per_s", len / sec}, {"peak_rss_mb", peak_resident_mb()}};
-    }));
-  }
   return r;
+}
+
+// Linearity in length: loads the model and embeds one document of `len` tokens (run in a fresh child
+// process, so that its peak RSS is what a user embedding one such text sees).
+nlohmann::json bench_length(const BenchArgs& a, const std::string& path, const EngineOptions& opts, int len) {
+  Engine engine(opts);
+  const double rss0 = resident_mb();
+  auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(path));
+  Embedder embedder(ckpt, opts.weight_precision());
+  std::mt19937 rng(static_cast<unsigned>(len));
+  std::uniform_int_distribution<TokenId> tok(1, std::min(embedder.model().vocab_size() - 2, 65529));
+  std::vector<TokenId> doc(static_cast<std::size_t>(len));
+  for (auto& t : doc) t = tok(rng);
+  doc.back() = 65535;
+  EmbedInput di{doc};
+  const double sec = median_seconds(a.reps, [&] {
+    embedder.embed({&di, 1}, Task::Retr, true, engine.kt, engine.pool, a.engine.chunk_tokens);
+  });
+  return {{"tokens", len},
+          {"tokens_per_s", len / sec},
+          {"rss_before_load_mb", rss0},
+          {"peak_rss_mb", peak_resident_mb()}};
 }
 
 void finish_report(nlohmann::json& r, Engine& engine, const std::filesystem::path& tmp);
@@ -179,13 +187,6 @@ void run_bench(const BenchArgs& a) {
     d.back() = 65535;
   }
   std::vector<std::vector<std::vector<float>>> vecs(modes.size());
-  X070Dims dims;
-  {
-    auto ckpt = std::make_shared<const Checkpoint>(Checkpoint::open(path));
-    dims = X070Model(ckpt, "rwkv.").dims();
-  }
-  const X070Cost cost = x070_cost_per_token(dims);
-  r["model"]["flops_per_token"] = {{"matmul", cost.matmul_flops}, {"wkv", cost.wkv_flops}};
   // Each mode in its own process: its RSS figures are its own, not the previous mode's freed heap.
   for (std::size_t i = 0; i < modes.size(); ++i) {
     EngineOptions o = a.engine;
@@ -200,6 +201,10 @@ void run_bench(const BenchArgs& a) {
     });
     vecs[i] = m["embeddings"].get<std::vector<std::vector<float>>>();
     m.erase("embeddings");
+    r["model"]["flops_per_token"] = m["flops_per_token"];
+    m.erase("flops_per_token");
+    for (int len : a.sweep)
+      m["length_sweep"].push_back(run_in_child([&] { return bench_length(a, path, o, len); }));
     r["modes"][modes[i]] = std::move(m);
   }
   if (modes.size() > 1) {  // accuracy of each mode against fp32 on the same documents

@@ -78,6 +78,11 @@ void Checkpoint::drop_pages(const TensorView& t) const noexcept {
   impl_->file.drop_pages(t.data, static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype));
 }
 
+void Checkpoint::expect_random_access(const TensorView& t) const noexcept {
+  if (!t.is_contiguous() || t.numel() <= 0) return;
+  impl_->file.expect_random_access(t.data, static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype));
+}
+
 std::uint64_t Checkpoint::file_size() const {
   return impl_->file.size();
 }

@@ -39,6 +39,8 @@ class Checkpoint {
   // Tells the OS that a tensor's bytes are no longer needed in memory (after they were converted into
   // packed weights), so they stop counting towards the resident set. Reading them later still works.
   void drop_pages(const TensorView& t) const noexcept;
+  // Tells the OS that a tensor is read row by row at random (an embedding table): see MappedFile.
+  void expect_random_access(const TensorView& t) const noexcept;
 
  private:
   struct Impl;

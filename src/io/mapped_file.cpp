@@ -81,6 +81,14 @@ void MappedFile::drop_pages(const std::byte* p, std::size_t n) const noexcept {
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
+void MappedFile::expect_random_access(const std::byte* p, std::size_t n) const noexcept {
+  if (!mapping_ || p < data_ || n > size_ || p + n > data_ + size_) return;
+  const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(p) / page * page;
+  const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(p) + n;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_RANDOM);
+}
+
 void MappedFile::release() noexcept {
   if (mapping_) ::munmap(mapping_, size_);
   mapping_ = nullptr;

@@ -29,6 +29,9 @@ class MappedFile {
   // page cache and fault back in if read again). For weights already copied into packed form. A no-op
   // for in-memory files and for ranges outside the mapping.
   void drop_pages(const std::byte* p, std::size_t n) const noexcept;
+  // Tells the OS that [p, p + n) is read a few bytes at a time at random places (an embedding table), so
+  // that a read maps only its own page instead of its neighbours too. A no-op for in-memory files.
+  void expect_random_access(const std::byte* p, std::size_t n) const noexcept;
 
  private:
   MappedFile() = default;

@@ -38,7 +38,8 @@ bool ChunkPacker::next(std::vector<ChunkPiece>& pieces, int& rows) {
       ++seq_;
       continue;
     }
-    const int take = static_cast<int>(std::min<std::size_t>(remaining, static_cast<std::size_t>(max_rows_ - rows)));
+    const int take =
+        static_cast<int>(std::min<std::size_t>(remaining, static_cast<std::size_t>(max_rows_ - rows)));
     pieces.push_back({seq_, cursor_[seq_], rows, take});
     cursor_[seq_] += static_cast<std::size_t>(take);
     rows += take;

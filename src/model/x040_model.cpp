@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "io/tensor_rows.h"
-#include "model/chunking.h"
 #include "kernels/norm.h"
+#include "model/chunking.h"
 #include "rwkv/error.h"
 #include "util/strcat.h"
 
@@ -21,6 +21,7 @@ X040Model::X040Model(std::shared_ptr<const Checkpoint> ckpt, WeightPrecision pre
     : ckpt_(std::move(ckpt)), precision_(precision), chunk_tokens_(std::max(chunk_tokens, 1)) {
   w_ = load_x040_weights(*ckpt_, precision);
   emb_ = &ckpt_->get("emb.weight");
+  ckpt_->expect_random_access(*emb_);  // token lookups read single rows at random
 }
 
 void X040Model::embed_row(TokenId id, float* out) const {

@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "io/tensor_rows.h"
-#include "model/chunking.h"
 #include "kernels/norm.h"
+#include "model/chunking.h"
 #include "rwkv/error.h"
 #include "util/strcat.h"
 
@@ -50,6 +50,9 @@ X070Model::X070Model(std::shared_ptr<const Checkpoint> ckpt, const std::string& 
   vocab_ = static_cast<int>(emb_->shape[0]);
   ln_out_w_ = load_vector(*ckpt_, prefix + "ln_out.weight", C);
   ln_out_b_ = load_vector(*ckpt_, prefix + "ln_out.bias", C);
+  // Token lookups read single rows at random: map only the rows read (the fingerprint's included).
+  ckpt_->drop_pages(*emb_);
+  ckpt_->expect_random_access(*emb_);
 }
 
 void X070Model::embed_row(TokenId id, float* out) const {
