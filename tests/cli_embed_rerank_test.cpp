@@ -81,6 +81,15 @@ TEST(CliEmbed, ErrorsAreClearAndNonZero) {
   r = run_cli("embed" + model + vocab_flag() + " --input " + q(tmp.path() / "bad.jsonl"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+  // Outputs answer inputs line by line: a blank line is an error, a CRLF line end is not.
+  std::ofstream(tmp.path() / "blank.jsonl") << "{\"text\": \"ok\"}\r\n\r\n{\"text\": \"b\"}\n";
+  r = run_cli("embed" + model + vocab_flag() + " --input " + q(tmp.path() / "blank.jsonl"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("line 2: blank line"), std::string::npos) << r.err;
+  std::ofstream(tmp.path() / "crlf.jsonl") << "{\"text\": \"ok\"}\r\n{\"text\": \"b\"}\r\n";
+  r = run_cli("embed" + model + vocab_flag() + " --input " + q(tmp.path() / "crlf.jsonl"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines_of(r.out).size(), 2u);
   r = run_cli("embed" + model + vocab_flag());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no inputs"), std::string::npos) << r.err;

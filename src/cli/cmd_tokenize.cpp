@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "rwkv/error.h"
 #include "tokenizer/tokenizer_select.h"
 #include "tokenizer/world_tokenizer.h"
@@ -56,32 +57,6 @@ std::string read_all(std::istream& in) {
   return ss.str();
 }
 
-// Calls fn(line_number, line) for every line of FILE (or stdin for "-"), without the line terminator.
-template <typename Fn>
-void for_each_line(const std::string& file, Fn&& fn) {
-  std::ifstream f;
-  if (file != "-") {
-    f.open(file, std::ios::binary);
-    if (!f) throw Error(str("cannot open input file ", file));
-  }
-  std::istream& in = file == "-" ? std::cin : f;
-  std::string line;
-  for (std::size_t n = 1; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    fn(n, line);
-  }
-  if (in.bad()) throw Error(str("error reading ", file));
-}
-
-// Parses one JSONL line; error messages name the input and line and stay valid UTF-8.
-nlohmann::json parse_json_line(const std::string& file, std::size_t n, const std::string& line) {
-  try {
-    return nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(to_valid_utf8(str(file, " line ", n, ": invalid JSON: ", e.what()), true));
-  }
-}
-
 void print_ids(const std::vector<TokenId>& ids) {
   std::string out = "{\"ids\":[";
   char buf[16];
@@ -106,10 +81,9 @@ void run_tokenize(const TokenizeArgs& a) {
     print_ids(ids);
   };
   if (a.input_opt->count() > 0) {
-    for_each_line(a.input, [&](std::size_t n, const std::string& line) {
-      const nlohmann::json j = parse_json_line(a.input, n, line);
-      if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
-        throw Error(str(a.input, " line ", n, ": expected an object with a string field \"text\""));
+    for_each_json_line(a.input, [&](const std::string& where, const nlohmann::json& j) {
+      if (!j.contains("text") || !j["text"].is_string())
+        throw Error(to_valid_utf8(str(where, ": expected an object with a string field \"text\""), true));
       emit(j["text"].get_ref<const std::string&>());
     });
   } else if (a.text_opt->count() > 0) {
@@ -199,11 +173,9 @@ void run_detokenize(const DetokenizeArgs& a) {
     std::cout << out.dump() << "\n";
   };
   if (a.input_opt->count() > 0) {
-    for_each_line(a.input, [&](std::size_t n, const std::string& line) {
-      const std::string where = str(a.input, " line ", n, ": ");
-      const nlohmann::json j = parse_json_line(a.input, n, line);
-      if (!j.is_object()) throw Error(str(where, "expected an object with an array field \"ids\""));
-      emit(parse_ids(line, where), where);
+    for_each_json_line(a.input, [&](const std::string& line_where, const nlohmann::json& j) {
+      const std::string where = line_where + ": ";
+      emit(parse_ids(j.dump(), where), where);
     });
   } else {
     emit(parse_ids(a.ids_opt->count() > 0 ? a.ids : read_all(std::cin), ""), "");

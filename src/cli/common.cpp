@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "rwkv/error.h"
+#include "tokenizer/world_utf8.h"
 #include "util/strcat.h"
 
 namespace rwkv::cli {
@@ -46,25 +47,33 @@ const WorldTokenizer& LazyTokenizer::get() {
   return *tok_;
 }
 
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+void for_each_json_line(const std::string& path,
+                        const std::function<void(const std::string& where, const nlohmann::json& j)>& fn) {
   std::ifstream file;
   std::istream* in = &std::cin;
   if (path != "-") {
     file.open(path, std::ios::binary);
-    if (!file) throw Error(str(path, ": cannot open input file"));
+    if (!file) throw Error(to_valid_utf8(str(path, ": cannot open input file"), true));
     in = &file;
   }
-  std::vector<nlohmann::json> out;
+  const std::string name = path == "-" ? std::string("stdin") : path;
   std::string line;
   for (long n = 1; std::getline(*in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-      throw Error(str(path == "-" ? "stdin" : path, ": line ", n, " is not a JSON object"));
-    j["__line"] = n;
-    out.push_back(std::move(j));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string where = str(name, " line ", n);
+    // Output line i answers input line i, so a blank line is an error rather than silently skipped.
+    if (line.find_first_not_of(" \t") == std::string::npos)
+      throw Error(to_valid_utf8(str(where, ": blank line (every line must be a JSON object)"), true));
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(to_valid_utf8(str(where, ": invalid JSON: ", e.what()), true));
+    }
+    if (!j.is_object()) throw Error(to_valid_utf8(str(where, ": expected a JSON object"), true));
+    fn(where, j);
   }
-  return out;
+  if (in->bad()) throw Error(to_valid_utf8(str("error reading ", name), true));
 }
 
 void print_line(const nlohmann::json& j) {

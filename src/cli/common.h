@@ -2,6 +2,7 @@
 // verbosity), model/tokenizer loading, JSON-lines input, and JSON output.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,9 +46,11 @@ class LazyTokenizer {
   std::unique_ptr<WorldTokenizer> tok_;
 };
 
-// Reads a JSON-lines file ("-" = stdin). Blank lines are skipped; a malformed line is an error naming
-// the file and line number. Each value must be an object.
-std::vector<nlohmann::json> read_jsonl(const std::string& path);
+// Calls fn(where, object) for every line of a JSON-lines file ("-" = stdin), where `where` is "FILE line N"
+// ("stdin line N"). CRLF line ends are accepted. A blank line, or one that is not a JSON object, is an
+// rwkv::Error naming the file and line (the message stays valid UTF-8): outputs answer inputs line by line.
+void for_each_json_line(const std::string& path,
+                        const std::function<void(const std::string& where, const nlohmann::json& j)>& fn);
 
 // Prints one JSON value per line on stdout.
 void print_line(const nlohmann::json& j);

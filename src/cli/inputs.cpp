@@ -22,9 +22,7 @@ std::vector<TextOrTokens> collect_inputs(const std::vector<std::string>& args, c
   std::vector<TextOrTokens> out;
   for (std::size_t i = 0; i < args.size(); ++i) out.push_back({args[i], {}, false, str("argument ", i + 1)});
   if (!input_file.empty()) {
-    for (const auto& j : read_jsonl(input_file)) {
-      const std::string where =
-          str(input_file == "-" ? "stdin" : input_file, " line ", j["__line"].get<long>());
+    for_each_json_line(input_file, [&](const std::string& where, const nlohmann::json& j) {
       TextOrTokens t;
       t.where = where;
       if (j.contains("tokens")) {
@@ -36,7 +34,7 @@ std::vector<TextOrTokens> collect_inputs(const std::vector<std::string>& args, c
         throw Error(str(where, ": expected a string field \"", text_field, "\" or a \"tokens\" array"));
       }
       out.push_back(std::move(t));
-    }
+    });
   }
   if (out.empty()) throw Error("no inputs: give texts as arguments or --input FILE.jsonl");
   return out;
