@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -272,6 +273,45 @@ TEST(CompletionsServer, InfoModelsReadyAndCleanShutdownAfterAClientLeavesMidStre
   const auto after = post(*c, "/v1/completions", json{{"prompt", "Hello"}, {"max_tokens", 2}});
   EXPECT_EQ(after.status, 200) << after.text;
   EXPECT_EQ(s.terminate(), 0);
+}
+
+// --max-concurrent-requests counts a completion until its stream ends: a second request meanwhile gets 429,
+// and the slot comes back once the streaming client leaves.
+TEST(CompletionsServer, ConcurrencyLimitHoldsForTheWholeStream) {
+  LmServer s({"--max-concurrent-requests", "1"});
+  ASSERT_TRUE(s.wait_ready());
+  std::atomic<bool> streaming{false}, stop{false};
+  std::thread streamer([&] {
+    auto c = s.client();
+    httplib::Request req;
+    req.method = "POST";
+    req.path = "/v1/completions";
+    req.body = json{{"prompt", "Hello"}, {"max_tokens", 1000000}, {"stream", true}}.dump();
+    req.set_header("Content-Type", "application/json");
+    req.content_receiver = [&](const char*, std::size_t, std::uint64_t, std::uint64_t) {
+      streaming = true;
+      return !stop.load();
+    };
+    c->send(req);
+  });
+  for (int i = 0; i < 600 && !streaming; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(streaming);
+  auto c = s.client();
+  const auto busy =
+      c->Post("/v1/completions", json{{"prompt", "Hi"}, {"max_tokens", 1}}.dump(), "application/json");
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 429) << busy->body;
+  EXPECT_EQ(busy->get_header_value("Retry-After"), "1");
+  EXPECT_NE(busy->body.find("--max-concurrent-requests"), std::string::npos) << busy->body;
+  stop = true;
+  streamer.join();
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    const auto r = post(*c, "/v1/completions", json{{"prompt", "Hi"}, {"max_tokens", 1}});
+    status = r.status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, 200);
 }
 
 TEST(CompletionsServer, RerankerWithALanguageModelIsAStartupError) {
