@@ -251,7 +251,7 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
     prepared.push_back(pj);
   }
   if (prepared.empty()) return;
-  GemmScratch own;  // outlives the tile loop, which reads the rounded rows
+  GemmScratch own;       // outlives the tile loop, which reads the rounded rows
   if (bf16_elems > 0) {  // round each bf16 job's A once, all jobs in one parallel pass
     GemmScratch& s = scratch ? *scratch : own;
     if (s.a_bf16.size() < bf16_elems) s.a_bf16.resize(bf16_elems);

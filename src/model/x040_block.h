@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "model/x040_weights.h"
 #include "model/block_context.h"
+#include "model/x040_weights.h"
 #include "util/aligned.h"
 
 namespace rwkv {

@@ -162,8 +162,7 @@ void IndexRoutes::search(const httplib::Request& req, httplib::Response& res) {
   so.chunk_tokens = o_.chunk_tokens;
   const bool docs = get_bool(body, "return_documents", false);
   if (so.rerank && !reranker_)
-    fail(400, "this server has no reranker (start it with --reranker, or set rerank=false)",
-                         "no_reranker");
+    fail(400, "this server has no reranker (start it with --reranker, or set rerank=false)", "no_reranker");
   const auto& m = models();
   json out = json::array();
   for (const auto& h : index_->search(query, so, m, kernels_for(select_isa()), *pool_)) {
@@ -179,34 +178,32 @@ void IndexRoutes::search(const httplib::Request& req, httplib::Response& res) {
 void IndexRoutes::rerank_ids(const json& body, httplib::Response& res) {
   std::lock_guard lock(mu_);
   const std::string query = get_query(body);
-    const auto ids = get_ids(body, "document_ids", kMaxCandidates);
-    const std::size_t top_n = get_count(body, "top_n", ids.size(), kMaxCandidates);
-    const bool raw = get_bool(body, "raw_scores", false), docs = get_bool(body, "return_documents", false);
-    if (!reranker_)
-      fail(400, "this server has no reranker (start it with --reranker)", "no_reranker");
-    const auto& m = models();
-    const auto known = index_->store().lookup(ids);
-    std::string missing;
-    for (std::size_t i = 0; i < ids.size(); ++i)
-      if (!known[i]) missing += str(missing.empty() ? "" : ", ", "'", ids[i], "'");
-    if (!missing.empty())
-      fail(404, str("`document_ids`: not in the index: ", missing), "document_not_found");
-    index::SearchOptions so;
-    so.chunk_tokens = o_.chunk_tokens;
-    auto hits = index_->rerank_ids(query, ids, so, m, kernels_for(select_isa()), *pool_);
-    std::vector<std::size_t> order(hits.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return *hits[a].logit > *hits[b].logit; });
-    if (order.size() > top_n) order.resize(top_n);
-    json out = json::array();
-    for (const std::size_t i : order) {
-      json e = {{"index", i}, {"id", hits[i].id}, {"relevance_score", raw ? *hits[i].logit : *hits[i].score}};
-      if (docs) e["document"] = document_json(hits[i].meta);
-      out.push_back(std::move(e));
-    }
-    send_json(res, {{"results", std::move(out)},
-                    {"model", std::filesystem::path(o_.reranker.value_or(o_.model)).stem().string()}});
+  const auto ids = get_ids(body, "document_ids", kMaxCandidates);
+  const std::size_t top_n = get_count(body, "top_n", ids.size(), kMaxCandidates);
+  const bool raw = get_bool(body, "raw_scores", false), docs = get_bool(body, "return_documents", false);
+  if (!reranker_) fail(400, "this server has no reranker (start it with --reranker)", "no_reranker");
+  const auto& m = models();
+  const auto known = index_->store().lookup(ids);
+  std::string missing;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (!known[i]) missing += str(missing.empty() ? "" : ", ", "'", ids[i], "'");
+  if (!missing.empty()) fail(404, str("`document_ids`: not in the index: ", missing), "document_not_found");
+  index::SearchOptions so;
+  so.chunk_tokens = o_.chunk_tokens;
+  auto hits = index_->rerank_ids(query, ids, so, m, kernels_for(select_isa()), *pool_);
+  std::vector<std::size_t> order(hits.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return *hits[a].logit > *hits[b].logit; });
+  if (order.size() > top_n) order.resize(top_n);
+  json out = json::array();
+  for (const std::size_t i : order) {
+    json e = {{"index", i}, {"id", hits[i].id}, {"relevance_score", raw ? *hits[i].logit : *hits[i].score}};
+    if (docs) e["document"] = document_json(hits[i].meta);
+    out.push_back(std::move(e));
+  }
+  send_json(res, {{"results", std::move(out)},
+                  {"model", std::filesystem::path(o_.reranker.value_or(o_.model)).stem().string()}});
 }
 
 void IndexRoutes::add_documents(const httplib::Request& req, httplib::Response& res) {
@@ -243,8 +240,7 @@ void IndexRoutes::add_documents(const httplib::Request& req, httplib::Response& 
       invalid(f, str("more tokens than the limit of ", o_.max_input_tokens, " (--max-input-tokens)"));
     docs.push_back(std::move(d));
   }
-  if (!reranker_)
-    fail(400, "adding documents needs the reranker (--reranker)", "no_reranker");
+  if (!reranker_) fail(400, "adding documents needs the reranker (--reranker)", "no_reranker");
   const auto& m = models();
   const auto r = index_->add(docs, m, update, kernels_for(select_isa()), *pool_, o_.chunk_tokens);
   maybe_save();

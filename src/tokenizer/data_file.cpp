@@ -21,7 +21,8 @@ const char* env(const std::string& name) {
 
 }  // namespace
 
-std::filesystem::path find_data_file(const DataFileSpec& spec, const std::optional<std::filesystem::path>& flag,
+std::filesystem::path find_data_file(const DataFileSpec& spec,
+                                     const std::optional<std::filesystem::path>& flag,
                                      const std::optional<std::filesystem::path>& model_path) {
   if (flag) {
     if (is_file(*flag)) return *flag;

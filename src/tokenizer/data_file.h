@@ -18,7 +18,8 @@ struct DataFileSpec {
 };
 
 // Throws rwkv::Error naming what was tried and how to get the file.
-std::filesystem::path find_data_file(const DataFileSpec& spec, const std::optional<std::filesystem::path>& flag,
+std::filesystem::path find_data_file(const DataFileSpec& spec,
+                                     const std::optional<std::filesystem::path>& flag,
                                      const std::optional<std::filesystem::path>& model_path);
 
 }  // namespace rwkv
