@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -106,6 +107,19 @@ Dragons dragons() {
   const auto& it = m["greedy"]["items"]["dragons"];
   return {m["prompts"]["items"][it["prompt_row"].get<std::size_t>()]["text"], it["generated_text_hf_decode"],
           it["prompt_ids"].size()};
+}
+
+// A streamed completion of a million tokens; on_chunk() is called per received chunk and returns false to
+// stop reading (the client leaves).
+httplib::Request endless_stream(std::function<bool()> on_chunk) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.body = json{{"prompt", "Hello"}, {"max_tokens", 1000000}, {"stream", true}}.dump();
+  req.set_header("Content-Type", "application/json");
+  req.content_receiver = [on_chunk = std::move(on_chunk)](const char*, std::size_t, std::uint64_t,
+                                                          std::uint64_t) { return on_chunk(); };
+  return req;
 }
 
 // The `data:` payloads of a server-sent event stream, in order.
@@ -259,15 +273,7 @@ TEST(CompletionsServer, InfoModelsReadyAndCleanShutdownAfterAClientLeavesMidStre
   {
     auto leaver = s.client();
     int chunks = 0;
-    httplib::Request req;
-    req.method = "POST";
-    req.path = "/v1/completions";
-    req.body = json{{"prompt", "Hello"}, {"max_tokens", 1000000}, {"stream", true}}.dump();
-    req.set_header("Content-Type", "application/json");
-    req.content_receiver = [&](const char*, std::size_t, std::uint64_t, std::uint64_t) {
-      return ++chunks < 2;
-    };
-    leaver->send(req);
+    leaver->send(endless_stream([&] { return ++chunks < 2; }));
     EXPECT_GE(chunks, 2);
   }
   const auto after = post(*c, "/v1/completions", json{{"prompt", "Hello"}, {"max_tokens", 2}});
@@ -282,17 +288,10 @@ TEST(CompletionsServer, ConcurrencyLimitHoldsForTheWholeStream) {
   ASSERT_TRUE(s.wait_ready());
   std::atomic<bool> streaming{false}, stop{false};
   std::thread streamer([&] {
-    auto c = s.client();
-    httplib::Request req;
-    req.method = "POST";
-    req.path = "/v1/completions";
-    req.body = json{{"prompt", "Hello"}, {"max_tokens", 1000000}, {"stream", true}}.dump();
-    req.set_header("Content-Type", "application/json");
-    req.content_receiver = [&](const char*, std::size_t, std::uint64_t, std::uint64_t) {
+    s.client()->send(endless_stream([&] {
       streaming = true;
       return !stop.load();
-    };
-    c->send(req);
+    }));
   });
   for (int i = 0; i < 600 && !streaming; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_TRUE(streaming);
