@@ -18,16 +18,15 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> serve_args(const std::vector<std::string>& extra, std::string model) {
+ServeArgs serve_args(const std::vector<std::string>& extra, std::string model) {
   if (model.empty()) model = golden("emb-model.bf16.pth").string();
-  std::vector<std::string> args = {RWKV_CLI_PATH, "serve",
-                                   "--port",      "0",
-                                   "--threads",   "2",
-                                   "--model",     model,
-                                   "--reranker",  golden("reranker-b.bf16.pth").string(),
-                                   "--vocab",     vocab_path().string()};
+  std::vector<std::string> args = {"--port",     "0",
+                                   "--threads",  "2",
+                                   "--model",    model,
+                                   "--reranker", golden("reranker-b.bf16.pth").string(),
+                                   "--vocab",    vocab_path().string()};
   args.insert(args.end(), extra.begin(), extra.end());
-  return args;
+  return ServeArgs(std::move(args));
 }
 
 // argv for execv, built before fork (the child of a multi-threaded process must not allocate).
@@ -58,8 +57,12 @@ std::string read_file(const std::filesystem::path& p) {
 
 }  // namespace
 
-ServerProcess::ServerProcess(const std::vector<std::string>& extra, std::string model) {
-  auto args = serve_args(extra, std::move(model));
+ServerProcess::ServerProcess(const std::vector<std::string>& extra, std::string model)
+    : ServerProcess(serve_args(extra, std::move(model))) {}
+
+ServerProcess::ServerProcess(ServeArgs serve) {
+  std::vector<std::string> args = {RWKV_CLI_PATH, "serve"};
+  args.insert(args.end(), serve.args.begin(), serve.args.end());
   const auto argv = argv_of(args);
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");

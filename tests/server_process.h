@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <httplib.h>
@@ -19,9 +20,17 @@ namespace rwkv::test {
 
 // The server process (golden embedding model and reranker, 2 threads, port 0, plus `extra` flags); always
 // killed (SIGKILL) at destruction if still running.
+// The arguments after `rwkv serve`, taken as they are (no defaults added; "--port 0" is up to the caller).
+struct ServeArgs {
+  explicit ServeArgs(std::vector<std::string> a) : args(std::move(a)) {}
+  std::vector<std::string> args;
+};
+
 class ServerProcess {
  public:
   explicit ServerProcess(const std::vector<std::string>& extra, std::string model = "");
+  // `rwkv serve` with exactly these arguments (e.g. a language model, which takes no reranker).
+  explicit ServerProcess(ServeArgs serve);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;

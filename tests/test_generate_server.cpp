@@ -1,10 +1,6 @@
 // Black-box tests of `rwkv serve --model LM`: OpenAI /v1/completions (plain and server-sent events) on the
 // golden RWKV-4 model against its greedy continuation, stop strings, seeds, 422s naming the field, the LM's
 // /ready, /info and /v1/models, a clean SIGTERM, and a client that leaves mid-stream.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <fstream>
 #include <functional>
@@ -19,74 +15,19 @@ namespace {
 using nlohmann::json;
 
 // `rwkv serve` on the golden RWKV-4 language model (no reranker), port 0.
-class LmServer {
+class LmServer : public ServerProcess {
  public:
-  explicit LmServer(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {RWKV_CLI_PATH, "serve",
-                                     "--port",      "0",
+  explicit LmServer(const std::vector<std::string>& extra = {}) : ServerProcess(ServeArgs(lm_args(extra))) {}
+
+ private:
+  static std::vector<std::string> lm_args(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--port",      "0",
                                      "--threads",   "2",
                                      "--model",     golden("rwkv4/rwkv4-pile-random.bf16.pth").string(),
                                      "--tokenizer", (shared_dir() / "vocab" / "20B_tokenizer.json").string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
-    char line[256] = {0};
-    const bool got = fgets(line, sizeof line, out) != nullptr;
-    fclose(out);
-    const auto j = json::parse(got ? line : "", nullptr, false);
-    if (j.is_discarded() || !j.contains("listening")) throw std::runtime_error("no listening line");
-    const std::string addr = j["listening"];
-    port_ = std::stoi(addr.substr(addr.rfind(':') + 1));
+    return args;
   }
-  ~LmServer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  std::unique_ptr<httplib::Client> client() const {
-    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    c->set_read_timeout(60, 0);
-    return c;
-  }
-  bool wait_ready() const {
-    auto c = client();
-    for (int i = 0; i < 300; ++i) {
-      if (auto r = c->Get("/ready"); r && r->status == 200) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  int terminate() {
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 400; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
 };
 
 // "`field`", as error messages quote field names.
