@@ -52,6 +52,44 @@ void GemmShapes(benchmark::internal::Benchmark* b) {
 BENCHMARK_CAPTURE(BM_Gemm, fp32, rwkv::WeightPrecision::F32)->Apply(GemmShapes);
 BENCHMARK_CAPTURE(BM_Gemm, bf16, rwkv::WeightPrecision::BF16)->Apply(GemmShapes);
 
+// As BM_Gemm, but each iteration multiplies by the next of enough weight matrices to fill 256 MB, so the
+// weights come from memory as in the model (whose 0.1B fp32 weights are 344 MB), not from cache.
+void BM_GemmColdWeights(benchmark::State& state, rwkv::WeightPrecision prec) {
+  const int M = static_cast<int>(state.range(0)), K = static_cast<int>(state.range(1)),
+            N = static_cast<int>(state.range(2));
+  const int threads = static_cast<int>(state.range(3));
+  const auto& kt = rwkv::kernels_for(rwkv::select_isa());
+  rwkv::ThreadPool pool(threads);
+  auto A = random_vec(static_cast<std::size_t>(M) * K), B = random_vec(static_cast<std::size_t>(K) * N);
+  std::vector<float> C(static_cast<std::size_t>(M) * N);
+  std::vector<rwkv::PackedMatrix> weights;
+  const auto one = rwkv::PackedMatrix::from_rows(B.data(), K, N, prec);
+  for (std::size_t bytes = 0; bytes < (std::size_t{256} << 20); bytes += one.bytes()) weights.push_back(one);
+  rwkv::GemmScratch scratch;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    rwkv::gemm(kt, pool, M, A.data(), K, weights[next], C.data(), N, &scratch);
+    next = (next + 1) % weights.size();
+    benchmark::DoNotOptimize(C.data());
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * M * K * N, benchmark::Counter::kIsIterationInvariantRate,
+                                               benchmark::Counter::kIs1000);
+}
+
+void ColdShapes(benchmark::internal::Benchmark* b) {
+  for (int M : {256, 16, 1}) {
+    b->Args({M, 768, 3072, 1});
+    b->Args({M, 768, 768, 2});
+    b->Args({M, 768, 3072, 2});
+    b->Args({M, 3072, 768, 2});
+  }
+  b->ArgNames({"M", "K", "N", "threads"})->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(BM_GemmColdWeights, fp32, rwkv::WeightPrecision::F32)->Apply(ColdShapes);
+BENCHMARK_CAPTURE(BM_GemmColdWeights, bf16, rwkv::WeightPrecision::BF16)->Apply(ColdShapes);
+BENCHMARK_CAPTURE(BM_GemmColdWeights, int8, rwkv::WeightPrecision::Int8)->Apply(ColdShapes);
+
 void BM_Wkv7(benchmark::State& state) {
   const int T = static_cast<int>(state.range(0));
   const auto& kt = rwkv::kernels_for(rwkv::select_isa());

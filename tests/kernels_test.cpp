@@ -1,6 +1,6 @@
-// Kernel consistency: every ISA variant of the GEMM and WKV-7 kernels against a plain scalar reference
-// (double accumulation), on odd sizes, misaligned pointers and 1..3 threads. Also: the GEMM result of a
-// row does not depend on M, the tiling or the thread count (bit-identical).
+// Kernel consistency: every ISA variant of the GEMM, WKV-7 and token-shift kernels against a plain scalar
+// reference (double accumulation), on odd sizes, misaligned pointers and 1..3 threads. Also: the GEMM result
+// of a row does not depend on M, the tiling or the thread count (bit-identical).
 #include <cmath>
 #include <random>
 #include <vector>
@@ -238,6 +238,36 @@ TEST_P(KernelIsa, Wkv7MatchesScalar) {
       ASSERT_NEAR(S[i], Sref[i], 1e-4 * (1 + std::fabs(Sref[i]))) << "T=" << T << " i=" << i;
     for (int i = 0; i < T * 64; ++i)
       ASSERT_NEAR(y[1 + i], yref[i], 1e-3 * (1 + std::fabs(yref[i]))) << "T=" << T << " i=" << i;
+  }
+}
+
+TEST_P(KernelIsa, TokenMixMatchesScalarWithAndWithoutPreviousToken) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(5);
+  for (std::size_t n : {1u, 15u, 16u, 17u, 50u, 768u}) {
+    for (int outputs : {1, 6}) {
+      // +1: misaligned views; each output has its own length-n row inside one buffer.
+      auto u = random_vec(n + 1, rng), prev = random_vec(n + 1, rng), mixes = random_vec(6 * n + 1, rng);
+      for (bool has_prev : {true, false}) {
+        std::vector<float> outs(6 * n + 1, -7.0f);
+        std::vector<const float*> mix;
+        std::vector<float*> out;
+        for (int i = 0; i < outputs; ++i)
+          mix.push_back(mixes.data() + 1 + i * n), out.push_back(outs.data() + 1 + i * n);
+        kt.token_mix(u.data() + 1, has_prev ? prev.data() + 1 : nullptr, n, outputs, mix.data(), out.data());
+        for (int i = 0; i < outputs; ++i) {
+          for (std::size_t c = 0; c < n; ++c) {
+            const double p = has_prev ? prev[1 + c] : 0.0, x = u[1 + c];
+            const double want = x + (p - x) * mix[i][c];
+            ASSERT_NEAR(out[i][c], want, 1e-6 * (1 + std::fabs(want)))
+                << "n=" << n << " output " << i << " c=" << c;
+          }
+        }
+        for (std::size_t c = outputs * n + 1; c < outs.size(); ++c)
+          ASSERT_EQ(outs[c], -7.0f) << "wrote past the outputs";
+        ASSERT_EQ(outs[0], -7.0f) << "wrote before the outputs";
+      }
+    }
   }
 }
 

@@ -53,6 +53,10 @@ struct KernelTable {
   void (*decay)(const float* bias, float* z, std::size_t n);
   // LayerNorm over n channels (eps inside the square root), y may alias x.
   void (*layer_norm)(const float* x, float* y, int n, const float* w, const float* b, float eps);
+  // Token shift: out[i][c] = u[c] + (prev[c] - u[c]) * mix[i][c] for i in [0, outputs), c in [0, n); a null
+  // prev counts as zeros (a sequence's first token). Outputs must not overlap the inputs.
+  void (*token_mix)(const float* u, const float* prev, std::size_t n, int outputs, const float* const* mix,
+                    float* const* out);
 };
 
 enum ActKind : int { kActTanh = 0, kActSigmoid = 1, kActReluSquared = 2 };

@@ -82,17 +82,11 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   // ---- time mix ----
   norm_and_shift(blk.ln1_w, blk.ln1_b, ws.u, &BlockSegment::shift_att,
                  [&](int t, const float* u, const float* prev) {
-                   float *xr = row(ws.xr, t), *xw = row(ws.xw, t), *xk = row(ws.xk, t), *xv = row(ws.xv, t);
-                   float *xa = row(ws.xa, t), *xg = row(ws.xg, t);
-                   for (int c = 0; c < C; ++c) {
-                     const float delta = (prev ? prev[c] : 0.0f) - u[c];
-                     xr[c] = u[c] + delta * blk.x_r[c];
-                     xw[c] = u[c] + delta * blk.x_w[c];
-                     xk[c] = u[c] + delta * blk.x_k[c];
-                     xv[c] = u[c] + delta * blk.x_v[c];
-                     xa[c] = u[c] + delta * blk.x_a[c];
-                     xg[c] = u[c] + delta * blk.x_g[c];
-                   }
+                   const float* const mix[] = {blk.x_r.data(), blk.x_w.data(), blk.x_k.data(),
+                                               blk.x_v.data(), blk.x_a.data(), blk.x_g.data()};
+                   float* const out[] = {row(ws.xr, t), row(ws.xw, t), row(ws.xk, t),
+                                         row(ws.xv, t), row(ws.xa, t), row(ws.xg, t)};
+                   ctx.kt.token_mix(u, prev, ldc, 6, mix, out);
                  });
   // The three projections and the first halves of the low-rank products (with their activations), then
   // the second halves: decay logits tanh(xw w1) w2, in-context rate logits (xa a1) a2, gate
@@ -174,9 +168,9 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   // ---- channel mix ----
   norm_and_shift(blk.ln2_w, blk.ln2_b, ws.xr, &BlockSegment::shift_ffn,
                  [&](int t, const float* xf, const float* prev) {
-                   float* kappa = row(ws.xk, t);
-                   for (int c = 0; c < C; ++c)
-                     kappa[c] = xf[c] + ((prev ? prev[c] : 0.0f) - xf[c]) * blk.ffn_x_k[c];
+                   const float* const mix[] = {blk.ffn_x_k.data()};
+                   float* const out[] = {row(ws.xk, t)};
+                   ctx.kt.token_mix(xf, prev, ldc, 1, mix, out);
                  });
   const std::size_t lf = static_cast<std::size_t>(d.ffn);
   run({{ws.xk, ldc, &blk.FK, ws.hidden, lf, Epilogue::ReluSquared}});  // relu(kappa FK)^2
