@@ -1,5 +1,6 @@
 // Google Benchmark suites for the kernels at the RWKV-7 0.1B shapes: fp32 and bf16 GEMM (tokens x 768 x
-// 768/3072 and the thin LoRA products) and the WKV-7 recurrence. Reports GFLOP/s as "FLOPS" counters.
+// 768/3072 and the thin LoRA products), the same with weights streamed from memory (as in the model), and
+// the WKV-7 recurrence, alone and for a layer's heads over the pool. Reports GFLOP/s as "FLOPS" counters.
 // Run: build/kernels_bench [--benchmark_filter=...]; RWKV_FORCE_ISA selects the ISA.
 #include <random>
 #include <vector>
@@ -104,6 +105,27 @@ void BM_Wkv7(benchmark::State& state) {
       10.0 * 64 * 64 * T, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_Wkv7)->Arg(1)->Arg(16)->Arg(256);
+
+// One layer's WKV at the 0.1B shape (12 heads, 256 tokens, rows of 768 as in the model) over the pool:
+// shows how the recurrence scales with threads when its inputs are in cache.
+void BM_Wkv7Layer(benchmark::State& state) {
+  const int T = 256, C = 768, H = 12;
+  const auto& kt = rwkv::kernels_for(rwkv::select_isa());
+  rwkv::ThreadPool pool(static_cast<int>(state.range(0)));
+  auto r = random_vec(T * C), k = random_vec(T * C), v = random_vec(T * C), kk = random_vec(T * C);
+  for (auto& x : k) x *= 0.3f;
+  for (auto& x : kk) x *= 0.1f;
+  std::vector<float> d(T * C, 0.9f), a(T * C, 0.5f), S(H * 64 * 64, 0.0f), y(T * C);
+  for (auto _ : state) {
+    pool.run_tasks(H, [&](std::size_t h, int) {
+      const std::size_t o = h * 64;
+      kt.wkv7(T, C, r.data() + o, d.data() + o, k.data() + o, v.data() + o, kk.data() + o, a.data() + o,
+              S.data() + h * 4096, y.data() + o);
+    });
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+BENCHMARK(BM_Wkv7Layer)->Arg(1)->Arg(2)->UseRealTime();
 
 }  // namespace
 
