@@ -2,6 +2,7 @@
 // 768/3072 and the thin LoRA products), the same with weights streamed from memory (as in the model), and
 // the WKV-7 recurrence, alone and for a layer's heads over the pool. Reports GFLOP/s as "FLOPS" counters.
 // Run: build/kernels_bench [--benchmark_filter=...]; RWKV_FORCE_ISA selects the ISA.
+#include <atomic>
 #include <random>
 #include <vector>
 
@@ -87,6 +88,30 @@ void ColdShapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"M", "K", "N", "threads"})->UseRealTime();
 }
 
+// The model's epilogues at the FFN shapes: relu(x·FK)² (256 x 768 x 3072) and x += h·FV (256 x 3072 x 768).
+void BM_GemmEpilogue(benchmark::State& state, rwkv::Epilogue epilogue) {
+  const int M = 256, K = static_cast<int>(state.range(0)), N = static_cast<int>(state.range(1));
+  const auto& kt = rwkv::kernels_for(rwkv::select_isa());
+  rwkv::ThreadPool pool(2);
+  auto A = random_vec(static_cast<std::size_t>(M) * K), B = random_vec(static_cast<std::size_t>(K) * N);
+  std::vector<float> C(static_cast<std::size_t>(M) * N, 0.0f);
+  const auto P = rwkv::PackedMatrix::from_rows(B.data(), K, N);
+  for (auto _ : state) {
+    rwkv::gemm(kt, pool, M, A.data(), K, P, C.data(), N, nullptr, epilogue);
+    benchmark::DoNotOptimize(C.data());
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * M * K * N, benchmark::Counter::kIsIterationInvariantRate,
+                                               benchmark::Counter::kIs1000);
+}
+BENCHMARK_CAPTURE(BM_GemmEpilogue, store, rwkv::Epilogue::Store)
+    ->Args({768, 3072})
+    ->Args({3072, 768})
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_GemmEpilogue, relu_squared, rwkv::Epilogue::ReluSquared)
+    ->Args({768, 3072})
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_GemmEpilogue, accumulate, rwkv::Epilogue::Accumulate)->Args({3072, 768})->UseRealTime();
+
 BENCHMARK_CAPTURE(BM_GemmColdWeights, fp32, rwkv::WeightPrecision::F32)->Apply(ColdShapes);
 BENCHMARK_CAPTURE(BM_GemmColdWeights, bf16, rwkv::WeightPrecision::BF16)->Apply(ColdShapes);
 BENCHMARK_CAPTURE(BM_GemmColdWeights, int8, rwkv::WeightPrecision::Int8)->Apply(ColdShapes);
@@ -126,6 +151,18 @@ void BM_Wkv7Layer(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Wkv7Layer)->Arg(1)->Arg(2)->UseRealTime();
+
+// The fixed cost of one parallel region on the pool (two empty tasks per thread): what every
+// synchronisation point of a forward pass costs before any work.
+void BM_PoolRegion(benchmark::State& state) {
+  rwkv::ThreadPool pool(static_cast<int>(state.range(0)));
+  std::atomic<int> sink{0};
+  for (auto _ : state)
+    pool.run_tasks(static_cast<std::size_t>(2 * pool.size()),
+                   [&](std::size_t, int) { sink.fetch_add(1, std::memory_order_relaxed); });
+  benchmark::DoNotOptimize(sink.load());
+}
+BENCHMARK(BM_PoolRegion)->Arg(1)->Arg(2)->UseRealTime();
 
 }  // namespace
 
