@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "golden_fixture.h"
+#include "rwkv/error.h"
 
 namespace rwkv::test {
 namespace {
@@ -44,13 +45,24 @@ TEST_P(EmbedGolden, TwelveTextsAllHeadsBothDtypes) {
     EXPECT_TRUE(AllClose(f16[i], row_of(feats, i), kTol));
     EXPECT_EQ(f16[i], f32[i]) << "bf16 and fp32 checkpoints must give bit-identical features";
     for (Task t : {Task::Retr, Task::Sts, Task::Cls}) {
-      std::vector<float> e = f16[i];
-      g.bf16->apply_head(t, e);
+      std::vector<std::vector<float>> e = {f16[i]};
+      g.bf16->apply_head(t, e, kt(), pool);
       const auto want = row_of(heads[static_cast<int>(t)], i);
-      EXPECT_TRUE(AllClose(e, want, kTol)) << task_name(t);
-      EXPECT_GE(cosine(e, want), kMinCosine) << task_name(t);
+      EXPECT_TRUE(AllClose(e[0], want, kTol)) << task_name(t);
+      EXPECT_GE(cosine(e[0], want), kMinCosine) << task_name(t);
     }
   }
+  // The head over the whole batch gives each vector what it gets alone (bit for bit); a vector of the
+  // wrong width is refused.
+  std::vector<std::vector<float>> all = f16;
+  g.bf16->apply_head(Task::Sts, all, kt(), pool);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::vector<std::vector<float>> one = {f16[i]};
+    g.bf16->apply_head(Task::Sts, one, kt(), pool);
+    EXPECT_EQ(all[i], one[0]) << "item " << i;
+  }
+  std::vector<std::vector<float>> bad = {f16[0], std::vector<float>(3, 0.0f)};
+  EXPECT_THROW(g.bf16->apply_head(Task::Retr, bad, kt(), pool), Error);
   // The default task is [RETR], and embed() applies it; normalisation gives unit vectors.
   auto e = g.bf16->embed(in, Task::Retr, false, kt(), pool);
   for (std::size_t i = 0; i < items.size(); ++i) EXPECT_TRUE(AllClose(e[i], row_of(heads[0], i), kTol));
@@ -70,13 +82,13 @@ TEST_P(EmbedGolden, MultiEosMeanOverAllEos) {
   EXPECT_TRUE(AllClose(hidden[0], load_npy(golden("multi_eos/per_eos_hidden.npy")).data, kTol));
   const char* files[3] = {"multi_eos/emb_retr.npy", "multi_eos/emb_sts.npy", "multi_eos/emb_cls.npy"};
   for (Task t : {Task::Retr, Task::Sts, Task::Cls}) {
-    std::vector<float> e = f[0];
-    g.bf16->apply_head(t, e);
-    EXPECT_TRUE(AllClose(e, load_npy(golden(files[static_cast<int>(t)])).data, kTol)) << task_name(t);
+    std::vector<std::vector<float>> e = {f[0]};
+    g.bf16->apply_head(t, e, kt(), pool);
+    EXPECT_TRUE(AllClose(e[0], load_npy(golden(files[static_cast<int>(t)])).data, kTol)) << task_name(t);
   }
-  std::vector<float> e = f[0];
-  g.bf16->apply_head(Task::Retr, e);
-  EXPECT_FALSE(AllClose(e, load_npy(golden("multi_eos/emb_retr_if_last_eos_only_WRONG.npy")).data, kTol))
+  std::vector<std::vector<float>> e = {f[0]};
+  g.bf16->apply_head(Task::Retr, e, kt(), pool);
+  EXPECT_FALSE(AllClose(e[0], load_npy(golden("multi_eos/emb_retr_if_last_eos_only_WRONG.npy")).data, kTol))
       << "pooling must average all EOS positions, not read the last one";
 }
 
@@ -113,12 +125,12 @@ TEST_P(EmbedGolden, PaddedBatchAsTokens) {
     const std::string n = names[static_cast<int>(t)];
     const NpyArray want_p = load_npy(golden("padded_batch/emb_" + n + "_padded.npy"));
     const NpyArray want_u = load_npy(golden("padded_batch/emb_" + n + "_unpadded.npy"));
+    std::vector<std::vector<float>> ep = fp, eu = fu;
+    g.bf16->apply_head(t, ep, kt(), pool);
+    g.bf16->apply_head(t, eu, kt(), pool);
     for (std::size_t i = 0; i < padded.size(); ++i) {
-      std::vector<float> ep = fp[i], eu = fu[i];
-      g.bf16->apply_head(t, ep);
-      g.bf16->apply_head(t, eu);
-      EXPECT_TRUE(AllClose(ep, row_of(want_p, i), kTol)) << n << " padded row " << i;
-      EXPECT_TRUE(AllClose(eu, row_of(want_u, i), kTol)) << n << " unpadded row " << i;
+      EXPECT_TRUE(AllClose(ep[i], row_of(want_p, i), kTol)) << n << " padded row " << i;
+      EXPECT_TRUE(AllClose(eu[i], row_of(want_u, i), kTol)) << n << " unpadded row " << i;
     }
   }
   for (std::size_t i = 0; i < padded.size(); ++i)

@@ -1,6 +1,7 @@
 // Embedder: EOS pooling and task heads.
 #include "pipeline/embedder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/norm.h"
@@ -42,13 +43,13 @@ Embedder::Embedder(std::shared_ptr<const Checkpoint> ckpt, WeightPrecision preci
   const char* names[3] = {"head.retr_head.", "head.sts_head.", "head.cls_head."};
   for (int i = 0; i < 3; ++i) {
     const std::string p = names[i];
-    heads_[i].fc1 = load_vector(*ckpt_, p + "fc1.weight", C * C);
-    heads_[i].fc2 = load_vector(*ckpt_, p + "fc2.weight", C * C);
     for (const char* w : {"fc1.weight", "fc2.weight"}) {
       const TensorView& t = ckpt_->get(p + w);
       if (t.shape.size() != 2 || t.shape[0] != C || t.shape[1] != C)
         throw Error(str(ckpt_->path(), ": tensor ", p, w, " must be [", C, ", ", C, "]"));
     }
+    heads_[i].fc1 = PackedMatrix::from_linear(ckpt_->get(p + "fc1.weight"));
+    heads_[i].fc2 = PackedMatrix::from_linear(ckpt_->get(p + "fc2.weight"));
     heads_[i].norm_w = load_vector(*ckpt_, p + "norm.weight", C);
     heads_[i].norm_b = load_vector(*ckpt_, p + "norm.bias", C);
   }
@@ -90,31 +91,33 @@ std::vector<std::vector<float>> Embedder::features(std::span<const EmbedInput> i
   return out;
 }
 
-void Embedder::apply_head(Task task, std::span<float> p) const {
+void Embedder::apply_head(Task task, std::span<std::vector<float>> vecs, const KernelTable& kt,
+                          ThreadPool& pool) const {
+  if (vecs.empty()) return;
   const Head& h = heads_[static_cast<int>(task)];
-  const int C = dim();
-  std::vector<float> mid(C), e(C);
-  for (int o = 0; o < C; ++o) {
-    float s = 0;
-    for (int i = 0; i < C; ++i) s += h.fc1[static_cast<std::size_t>(o) * C + i] * p[i];
-    mid[o] = std::max(s, 0.0f);
+  const std::size_t C = static_cast<std::size_t>(dim());
+  const int M = static_cast<int>(vecs.size());
+  AlignedVector<float> p(vecs.size() * C), mid(p.size());
+  for (std::size_t i = 0; i < vecs.size(); ++i) {
+    if (vecs[i].size() != C)
+      throw Error(str("embedding head: vector ", i, " has ", vecs[i].size(), " values, not ", C));
+    std::copy(vecs[i].begin(), vecs[i].end(), p.begin() + static_cast<std::ptrdiff_t>(i * C));
   }
-  for (int o = 0; o < C; ++o) {
-    float s = 0;
-    for (int i = 0; i < C; ++i) s += h.fc2[static_cast<std::size_t>(o) * C + i] * mid[i];
-    e[o] = p[o] + s;
-  }
-  layer_norm(e.data(), p.data(), C, h.norm_w.data(), h.norm_b.data(), 1e-5f);
+  gemm(kt, pool, M, p.data(), C, h.fc1, mid.data(), C);
+  for (float& x : mid) x = std::max(x, 0.0f);
+  gemm(kt, pool, M, mid.data(), C, h.fc2, p.data(), C, nullptr, Epilogue::Accumulate);  // p + relu(.) fc2ᵀ
+  for (std::size_t i = 0; i < vecs.size(); ++i)
+    layer_norm(p.data() + i * C, vecs[i].data(), static_cast<int>(C), h.norm_w.data(), h.norm_b.data(),
+               1e-5f);
 }
 
 std::vector<std::vector<float>> Embedder::embed(std::span<const EmbedInput> inputs, Task task, bool normalize,
                                                 const KernelTable& kt, ThreadPool& pool,
                                                 int chunk_tokens) const {
   auto out = features(inputs, kt, pool, nullptr, chunk_tokens);
-  for (auto& v : out) {
-    apply_head(task, v);
-    if (normalize) l2_normalize(v);
-  }
+  apply_head(task, out, kt, pool);
+  if (normalize)
+    for (auto& v : out) l2_normalize(v);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/checkpoint.h"
+#include "kernels/gemm.h"
 #include "model/x070_model.h"
 
 namespace rwkv {
@@ -35,15 +36,17 @@ class Embedder {
                                            ThreadPool& pool,
                                            std::vector<std::vector<float>>* eos_hidden = nullptr,
                                            int chunk_tokens = 256) const;
-  // e = LN(p + relu(p fc1ᵀ) fc2ᵀ), in place on a C-vector.
-  void apply_head(Task task, std::span<float> vec) const;
+  // e = LN(p + relu(p fc1ᵀ) fc2ᵀ), in place on each pooled C-vector (the batch runs as two GEMMs on the
+  // pool; a vector's result does not depend on the others). Throws rwkv::Error on a vector not of size C.
+  void apply_head(Task task, std::span<std::vector<float>> vecs, const KernelTable& kt,
+                  ThreadPool& pool) const;
   std::vector<std::vector<float>> embed(std::span<const EmbedInput> inputs, Task task, bool normalize,
                                         const KernelTable& kt, ThreadPool& pool,
                                         int chunk_tokens = 256) const;
 
  private:
   struct Head {
-    std::vector<float> fc1, fc2;  // [C, C] row-major [out, in]
+    PackedMatrix fc1, fc2;  // fp32 Linear weights [C, C] (heads stay fp32 in every precision mode)
     std::vector<float> norm_w, norm_b;
   };
   std::shared_ptr<const Checkpoint> ckpt_;

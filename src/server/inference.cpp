@@ -160,12 +160,18 @@ void Inference::run_embeds(std::vector<std::unique_ptr<Job>>& jobs) {
   metrics_.batch(static_cast<long>(jobs.size()), tokens);
   try {
     auto feats = embedder_->features(inputs, *kt_, *pool_, nullptr, o_.chunk_tokens);
+    // One head pass per run of consecutive jobs with the same task (usually the whole batch).
+    for (std::size_t n = 0, k = 0; n < jobs.size();) {
+      std::size_t end = n, rows = 0;
+      for (; end < jobs.size() && jobs[end]->task == jobs[n]->task; ++end) rows += jobs[end]->seqs.size();
+      embedder_->apply_head(jobs[n]->task, std::span(feats).subspan(k, rows), *kt_, *pool_);
+      n = end, k += rows;
+    }
     std::vector<Embeddings> outs(jobs.size());
     std::size_t k = 0;
     for (std::size_t n = 0; n < jobs.size(); ++n) {
       for (std::size_t i = 0; i < jobs[n]->seqs.size(); ++i, ++k) {
         auto& v = feats[k];
-        embedder_->apply_head(jobs[n]->task, v);
         if (jobs[n]->normalize) l2_normalize(v);
         outs[n].push_back(std::move(v));
       }
