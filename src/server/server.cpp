@@ -519,6 +519,9 @@ int Server::run() {
 
   routes();
   http_.set_payload_max_length(static_cast<std::size_t>(o_.payload_limit));
+  // Replies leave in more than one write (headers, body, chunks); with Nagle's algorithm the second waits
+  // for the client's delayed ACK, up to 40 ms on Linux, on every request of a kept-alive connection.
+  http_.set_tcp_nodelay(true);
   const int n_http = o_.http_threads > 0 ? o_.http_threads : o_.max_concurrent_requests + 8;
   http_.new_task_queue = [n_http] { return new httplib::ThreadPool(static_cast<std::size_t>(n_http)); };
   int port = o_.port;
