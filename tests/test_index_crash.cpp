@@ -15,6 +15,7 @@
 
 #include "rwkv/error.h"
 #include "test_index_support.h"
+#include "util/thread_pool.h"
 
 namespace rwkv::test {
 namespace {
@@ -136,6 +137,14 @@ TEST(IndexCrash, KilledTwiceThenResumedStoresEveryDocumentOnce) {
     EXPECT_EQ(keys.size(), docs.size());
     EXPECT_EQ(store.size(), docs.size());
     EXPECT_NO_THROW(store.states(keys, *store.header()));  // every state present and intact
+    ThreadPool pool(2);                                    // decoding on the pool gives the same states
+    const auto serial = store.states(keys, *store.header()),
+               parallel = store.states(keys, *store.header(), &pool);
+    ASSERT_EQ(parallel.size(), serial.size());
+    for (std::size_t i = 0; i < serial.size(); ++i) {
+      EXPECT_EQ(parallel[i].wkv, serial[i].wkv) << "key " << keys[i];
+      EXPECT_EQ(parallel[i].shift, serial[i].shift) << "key " << keys[i];
+    }
   }
   // The vector index agrees with the store (and was saved by the last run: no rebuild on open).
   GoldenIndexModels models;

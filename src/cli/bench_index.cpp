@@ -122,7 +122,7 @@ nlohmann::json bench_length(const IndexBenchArgs& a, int doc_tokens, const index
         std::sort(candidate_keys.begin(), candidate_keys.end());
       }
       t0 = Clock::now();
-      auto states = idx.store().states(candidate_keys, idx.header());
+      auto states = idx.store().states(candidate_keys, idx.header(), &engine.pool);
       t.fetch = since(t0);
       t0 = Clock::now();
       const auto res = pipe.score_states(query, std::move(states), ro, engine.kt, engine.pool);

@@ -300,7 +300,7 @@ void DocumentIndex::score_keys(const std::string& query, std::vector<SearchHit>&
     const std::size_t end = std::min(hits.size(), begin + group);
     std::vector<std::uint64_t> keys;
     for (std::size_t i = begin; i < end; ++i) keys.push_back(hits[i].key);
-    auto results = pipe.score_states(query, store_->states(keys, header()), ro, kt, pool);
+    auto results = pipe.score_states(query, store_->states(keys, header(), &pool), ro, kt, pool);
     for (std::size_t i = begin; i < end; ++i) {
       hits[i].logit = results[i - begin].logit;
       hits[i].score = results[i - begin].score;

@@ -205,21 +205,35 @@ void DocumentStore::prune_removed(std::uint64_t upto) {
   });
 }
 
-std::vector<X070State> DocumentStore::states(const std::vector<std::uint64_t>& keys,
-                                             const IndexHeader& h) const {
+std::vector<X070State> DocumentStore::states(const std::vector<std::uint64_t>& keys, const IndexHeader& h,
+                                             ThreadPool* pool) const {
   auto t = env_.read();
-  std::vector<X070State> out;
-  out.reserve(keys.size());
+  std::vector<Bytes> records;  // views into the map, valid while `t` lives (on any thread)
+  records.reserve(keys.size());
   for (const std::uint64_t key : keys) {
     const auto v = t.get(kStates, view(key_bytes(key)));
     if (!v) throw Error(str(where(t, key), ": no state record (the store is inconsistent)"));
-    out.emplace_back(h.dims);
-    try {
-      decode_state_record(*v, h.state_codec, out.back(), "state");
-    } catch (const Error& e) {
-      throw Error(str(where(t, key), ": ", e.what()));
-    }
+    records.push_back(*v);
   }
+  // Checksum and decode (and the first touch of each 2.25 MB state) per record; errors are collected and
+  // the first one thrown here, named after its document.
+  std::vector<X070State> out(keys.size());
+  std::vector<std::string> errors(keys.size());
+  auto decode = [&](std::size_t i, int) {
+    try {
+      out[i] = X070State(h.dims);
+      decode_state_record(records[i], h.state_codec, out[i], "state");
+    } catch (const std::exception& e) {
+      errors[i] = e.what();
+    }
+  };
+  if (pool) {
+    pool->run_tasks(keys.size(), decode);
+  } else {
+    for (std::size_t i = 0; i < keys.size(); ++i) decode(i, 0);
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    if (!errors[i].empty()) throw Error(str(where(t, keys[i]), ": ", errors[i]));
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "index/index_format.h"
 #include "index/lmdb_env.h"
 #include "model/x070_state.h"
+#include "util/thread_pool.h"
 
 namespace rwkv::index {
 
@@ -60,8 +61,10 @@ class DocumentStore {
   // Forgets removal entries with sequence numbers <= upto (once a saved ANN index reflects them).
   void prune_removed(std::uint64_t upto);
 
-  // Decodes the states of `keys` (one read transaction); throws naming the document on damage.
-  std::vector<X070State> states(const std::vector<std::uint64_t>& keys, const IndexHeader& h) const;
+  // Decodes the states of `keys` (one read transaction); throws naming the document on damage. With a
+  // pool, the records are checked and decoded in parallel (the result is the same).
+  std::vector<X070State> states(const std::vector<std::uint64_t>& keys, const IndexHeader& h,
+                                ThreadPool* pool = nullptr) const;
 
  private:
   std::string where(const LmdbTxn& txn, std::uint64_t key) const;
