@@ -22,7 +22,10 @@ std::vector<float> random_vec(std::size_t n) {
   return v;
 }
 
-void BM_Gemm(benchmark::State& state, rwkv::WeightPrecision prec) {
+// C = A · B at the shape in state.range(0..3) (M, K, N, threads). With `cold_weights`, each iteration
+// multiplies by the next of enough copies of B to fill 256 MB, so the weights come from memory as in the
+// model (whose 0.1B fp32 weights are 344 MB) instead of from cache.
+void run_gemm(benchmark::State& state, rwkv::WeightPrecision prec, bool cold_weights) {
   const int M = static_cast<int>(state.range(0)), K = static_cast<int>(state.range(1)),
             N = static_cast<int>(state.range(2));
   const int threads = static_cast<int>(state.range(3));
@@ -30,14 +33,22 @@ void BM_Gemm(benchmark::State& state, rwkv::WeightPrecision prec) {
   rwkv::ThreadPool pool(threads);
   auto A = random_vec(static_cast<std::size_t>(M) * K), B = random_vec(static_cast<std::size_t>(K) * N);
   std::vector<float> C(static_cast<std::size_t>(M) * N);
-  const auto P = rwkv::PackedMatrix::from_rows(B.data(), K, N, prec);
+  std::vector<rwkv::PackedMatrix> weights{rwkv::PackedMatrix::from_rows(B.data(), K, N, prec)};
+  while (cold_weights && weights.size() * weights[0].bytes() < (std::size_t{256} << 20))
+    weights.push_back(weights[0]);
   rwkv::GemmScratch scratch;
+  std::size_t next = 0;
   for (auto _ : state) {
-    rwkv::gemm(kt, pool, M, A.data(), K, P, C.data(), N, &scratch);
+    rwkv::gemm(kt, pool, M, A.data(), K, weights[next], C.data(), N, &scratch);
+    next = (next + 1) % weights.size();
     benchmark::DoNotOptimize(C.data());
   }
   state.counters["FLOPS"] = benchmark::Counter(2.0 * M * K * N, benchmark::Counter::kIsIterationInvariantRate,
                                                benchmark::Counter::kIs1000);
+}
+
+void BM_Gemm(benchmark::State& state, rwkv::WeightPrecision prec) {
+  run_gemm(state, prec, false);
 }
 
 void GemmShapes(benchmark::internal::Benchmark* b) {
@@ -54,28 +65,9 @@ void GemmShapes(benchmark::internal::Benchmark* b) {
 BENCHMARK_CAPTURE(BM_Gemm, fp32, rwkv::WeightPrecision::F32)->Apply(GemmShapes);
 BENCHMARK_CAPTURE(BM_Gemm, bf16, rwkv::WeightPrecision::BF16)->Apply(GemmShapes);
 
-// As BM_Gemm, but each iteration multiplies by the next of enough weight matrices to fill 256 MB, so the
-// weights come from memory as in the model (whose 0.1B fp32 weights are 344 MB), not from cache.
+// As BM_Gemm, with the weights streamed from memory (see run_gemm).
 void BM_GemmColdWeights(benchmark::State& state, rwkv::WeightPrecision prec) {
-  const int M = static_cast<int>(state.range(0)), K = static_cast<int>(state.range(1)),
-            N = static_cast<int>(state.range(2));
-  const int threads = static_cast<int>(state.range(3));
-  const auto& kt = rwkv::kernels_for(rwkv::select_isa());
-  rwkv::ThreadPool pool(threads);
-  auto A = random_vec(static_cast<std::size_t>(M) * K), B = random_vec(static_cast<std::size_t>(K) * N);
-  std::vector<float> C(static_cast<std::size_t>(M) * N);
-  std::vector<rwkv::PackedMatrix> weights;
-  const auto one = rwkv::PackedMatrix::from_rows(B.data(), K, N, prec);
-  for (std::size_t bytes = 0; bytes < (std::size_t{256} << 20); bytes += one.bytes()) weights.push_back(one);
-  rwkv::GemmScratch scratch;
-  std::size_t next = 0;
-  for (auto _ : state) {
-    rwkv::gemm(kt, pool, M, A.data(), K, weights[next], C.data(), N, &scratch);
-    next = (next + 1) % weights.size();
-    benchmark::DoNotOptimize(C.data());
-  }
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * M * K * N, benchmark::Counter::kIsIterationInvariantRate,
-                                               benchmark::Counter::kIs1000);
+  run_gemm(state, prec, true);
 }
 
 void ColdShapes(benchmark::internal::Benchmark* b) {

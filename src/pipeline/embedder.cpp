@@ -43,13 +43,14 @@ Embedder::Embedder(std::shared_ptr<const Checkpoint> ckpt, WeightPrecision preci
   const char* names[3] = {"head.retr_head.", "head.sts_head.", "head.cls_head."};
   for (int i = 0; i < 3; ++i) {
     const std::string p = names[i];
-    for (const char* w : {"fc1.weight", "fc2.weight"}) {
-      const TensorView& t = ckpt_->get(p + w);
+    auto square = [&](const std::string& name) {
+      const TensorView& t = ckpt_->get(name);
       if (t.shape.size() != 2 || t.shape[0] != C || t.shape[1] != C)
-        throw Error(str(ckpt_->path(), ": tensor ", p, w, " must be [", C, ", ", C, "]"));
-    }
-    heads_[i].fc1 = PackedMatrix::from_linear(ckpt_->get(p + "fc1.weight"));
-    heads_[i].fc2 = PackedMatrix::from_linear(ckpt_->get(p + "fc2.weight"));
+        throw Error(str(ckpt_->path(), ": tensor ", name, " must be [", C, ", ", C, "]"));
+      return PackedMatrix::from_linear(t);
+    };
+    heads_[i].fc1 = square(p + "fc1.weight");
+    heads_[i].fc2 = square(p + "fc2.weight");
     heads_[i].norm_w = load_vector(*ckpt_, p + "norm.weight", C);
     heads_[i].norm_b = load_vector(*ckpt_, p + "norm.bias", C);
   }
