@@ -93,6 +93,25 @@ void run_tokenize(const TokenizeArgs& a) {
   }
 }
 
+// Ids from a parsed [1,2,3] or {"ids":[1,2,3]}. `where` prefixes error messages.
+std::vector<TokenId> ids_from_json(const nlohmann::json& j, const std::string& where) {
+  const nlohmann::json* arr = &j;
+  if (j.is_object()) {
+    if (!j.contains("ids")) throw Error(str(where, "expected an object with an array field \"ids\""));
+    arr = &j["ids"];
+  }
+  if (!arr->is_array()) throw Error(str(where, "\"ids\" must be an array of integers"));
+  std::vector<TokenId> ids;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto& v = (*arr)[i];
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<std::uint64_t>() > 0x7FFFFFFF) ||
+        (!v.is_number_unsigned() && (v.get<std::int64_t>() < INT32_MIN || v.get<std::int64_t>() > INT32_MAX)))
+      throw Error(str(where, "ids[", i, "] is not a 32-bit integer"));
+    ids.push_back(static_cast<TokenId>(v.get<std::int64_t>()));
+  }
+  return ids;
+}
+
 // Reads ids from "1,2,3", "[1,2,3]" or {"ids":[1,2,3]}. `where` prefixes error messages.
 std::vector<TokenId> parse_ids(const std::string& spec, const std::string& where) {
   std::vector<TokenId> ids;
@@ -105,21 +124,7 @@ std::vector<TokenId> parse_ids(const std::string& spec, const std::string& where
     } catch (const nlohmann::json::exception& e) {
       throw Error(to_valid_utf8(str(where, "invalid JSON: ", e.what()), true));
     }
-    const nlohmann::json* arr = &j;
-    if (j.is_object()) {
-      if (!j.contains("ids")) throw Error(str(where, "expected an object with an array field \"ids\""));
-      arr = &j["ids"];
-    }
-    if (!arr->is_array()) throw Error(str(where, "\"ids\" must be an array of integers"));
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      const auto& v = (*arr)[i];
-      if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<std::uint64_t>() > 0x7FFFFFFF) ||
-          (!v.is_number_unsigned() &&
-           (v.get<std::int64_t>() < INT32_MIN || v.get<std::int64_t>() > INT32_MAX)))
-        throw Error(str(where, "ids[", i, "] is not a 32-bit integer"));
-      ids.push_back(static_cast<TokenId>(v.get<std::int64_t>()));
-    }
-    return ids;
+    return ids_from_json(j, where);
   }
   std::size_t pos = 0;
   for (std::size_t i = 0;; ++i) {
@@ -175,7 +180,7 @@ void run_detokenize(const DetokenizeArgs& a) {
   if (a.input_opt->count() > 0) {
     for_each_json_line(a.input, [&](const std::string& line_where, const nlohmann::json& j) {
       const std::string where = line_where + ": ";
-      emit(parse_ids(j.dump(), where), where);
+      emit(ids_from_json(j, where), where);
     });
   } else {
     emit(parse_ids(a.ids_opt->count() > 0 ? a.ids : read_all(std::cin), ""), "");

@@ -55,8 +55,7 @@ std::filesystem::path find_neox_tokenizer(const std::optional<std::filesystem::p
   return find_data_file(
       {kNeoxFileName, "GPT-NeoX-20B tokenizer", "--tokenizer", "RWKV_TOKENIZER_20B",
        str("Get it with scripts/fetch-vocab.sh (downloads it to ${XDG_DATA_HOME:-~/.local/share}/rwkv/ and "
-           "checks "
-           "its SHA-256; it is ",
+           "checks its SHA-256; it is ",
            kNeoxFileName,
            " from github.com/BlinkDL/ChatRWKV), then either leave it there, set RWKV_TOKENIZER_20B=/path/to/",
            kNeoxFileName, ", or pass --tokenizer /path/to/", kNeoxFileName, ".")},
