@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "golden_fixture.h"
+#include "residual_recorder.h"
 #include "rwkv/error.h"
 
 namespace rwkv::test {
@@ -157,26 +158,15 @@ TEST_P(EmbedGolden, FinalStates) {
 TEST_P(EmbedGolden, PerLayerTraceAndLnOut) {
   const auto& g = golden_models();
   const auto ids = ids_of(g.manifest["trace"]["ids"]);
-  const int C = g.bf16->dim(), L = g.bf16->model().dims().n_layer, T = static_cast<int>(ids.size());
+  const int C = g.bf16->dim(), T = static_cast<int>(ids.size());
+  ResidualRecorder recorder(g.bf16->model().dims().n_layer, T, C);
+  const ResidualTrace trace = recorder.hook();
   X070State st = g.bf16->model().zero_state();
-  std::vector<int> pos(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) pos[i] = static_cast<int>(i);
-  std::vector<float> out(ids.size() * C), emb, att(static_cast<std::size_t>(L) * T * C), ffn(att.size());
-  const ResidualTrace trace = [&](int layer, TraceStage stage, const float* x, int rows) {
-    ASSERT_EQ(rows, T);
-    const std::vector<float> v(x, x + static_cast<std::size_t>(rows) * C);
-    if (stage == kTraceEmbedding) emb = v;
-    if (stage == kTraceAfterAtt)
-      std::copy(v.begin(), v.end(), att.begin() + static_cast<long>(layer) * T * C);
-    if (stage == kTraceAfterFfn)
-      std::copy(v.begin(), v.end(), ffn.begin() + static_cast<long>(layer) * T * C);
-  };
+  std::vector<float> out(ids.size() * C);
+  const std::vector<int> pos = positions(ids.size());
   SequenceRequest req{ids, &st, pos, out.data()};
   g.bf16->model().forward({&req, 1}, kt(), pool, 256, &trace);
-  EXPECT_TRUE(AllClose(emb, load_npy(golden("trace/x_after_emb_ln0.npy")).data, kTol)) << "embedding + ln0";
-  EXPECT_TRUE(AllClose(att, load_npy(golden("trace/x_after_att.npy")).data, kTol)) << "after time mix";
-  EXPECT_TRUE(AllClose(ffn, load_npy(golden("trace/x_after_ffn.npy")).data, kTol)) << "after channel mix";
-  EXPECT_TRUE(AllClose(out, load_npy(golden("trace/ln_out.npy")).data, kTol)) << "ln_out";
+  recorder.expect_matches(golden("trace"), out, kTol);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, EmbedGolden, ::testing::ValuesIn(supported_isas()), IsaParamName);

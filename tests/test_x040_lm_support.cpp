@@ -108,4 +108,25 @@ std::vector<TokenId> greedy(const LanguageModel& lm, const std::vector<TokenId>&
   return out;
 }
 
+void expect_greedy_and_top5(const LanguageModel& lm, const nlohmann::json& spec, double prob_tol,
+                            const KernelTable& kt, ThreadPool& pool) {
+  const int n = spec["n_generate"].get<int>();
+  ASSERT_FALSE(spec["items"].empty()) << "the manifest's greedy section has no items";
+  for (const auto& [name, it] : spec["items"].items()) {
+    SCOPED_TRACE(name);
+    const auto prompt = ids_of(it["prompt_ids"]);
+    EXPECT_EQ(greedy(lm, prompt, n, kt, pool), ids_of(it["generated_ids"]));
+    auto st = lm.zero_state();
+    std::vector<float> logits(static_cast<std::size_t>(lm.vocab_size()));
+    lm.forward(prompt, *st, logits.data(), kt, pool);
+    std::vector<int> ids;
+    std::vector<double> probs;
+    top_k(logits, 5, ids, probs);
+    EXPECT_EQ(ids, it["first_step_top5_ids"].get<std::vector<int>>());
+    const auto want = it["first_step_top5_probs"].get<std::vector<double>>();
+    ASSERT_EQ(want.size(), 5u);
+    for (int i = 0; i < 5; ++i) EXPECT_NEAR(probs[i], want[i], prob_tol) << "rank " << i;
+  }
+}
+
 }  // namespace rwkv::test

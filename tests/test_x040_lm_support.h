@@ -49,4 +49,9 @@ void top_k(const std::vector<float>& logits, int k, std::vector<int>& ids, std::
 std::vector<TokenId> greedy(const LanguageModel& lm, const std::vector<TokenId>& prompt, int n,
                             const KernelTable& kt, ThreadPool& pool);
 
+// For each item of a golden manifest's "greedy" section: expects the greedy continuation of its prompt
+// (n_generate tokens) and the five most probable first tokens, with their probabilities within prob_tol.
+void expect_greedy_and_top5(const LanguageModel& lm, const nlohmann::json& spec, double prob_tol,
+                            const KernelTable& kt, ThreadPool& pool);
+
 }  // namespace rwkv::test

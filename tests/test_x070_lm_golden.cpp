@@ -2,6 +2,7 @@
 // states of every prompt, token-wise logits (token mode == sequence mode), the residual trace, greedy
 // continuations, split and batch invariance, on every ISA this CPU supports. Tolerances are those of
 // shared/golden/x070-lm/README.md.
+#include "residual_recorder.h"
 #include "test_x040_lm_support.h"
 
 namespace rwkv::test {
@@ -62,8 +63,7 @@ TEST_P(X070LmGoldenTest, TokenwiseLogitsAndTokenModeEqualsSequenceMode) {
   }
   // Sequence mode with every position's ln_out row, then the head over all rows at once.
   X070State seq_state = lm.backbone().zero_state();
-  std::vector<int> all(T);
-  for (std::size_t t = 0; t < T; ++t) all[t] = static_cast<int>(t);
+  const std::vector<int> all = positions(T);
   std::vector<float> hidden(T * C), seq_logits(T * V);
   SequenceRequest req{ids, &seq_state, all, hidden.data()};
   lm.backbone().forward({&req, 1}, kt(), pool);
@@ -77,50 +77,20 @@ TEST_P(X070LmGoldenTest, ResidualTrace) {
   const auto& g = x070_lm_golden();
   const X070Model& m = g.model->backbone();
   const auto ids = ids_of(g.manifest["trace"]["ids"]);
-  const int C = m.dims().n_embd, L = m.dims().n_layer, T = static_cast<int>(ids.size());
-  std::vector<float> emb, att(static_cast<std::size_t>(L) * T * C), ffn(att.size()),
-      out(static_cast<std::size_t>(T) * C);
-  const ResidualTrace trace = [&](int layer, TraceStage stage, const float* x, int rows) {
-    ASSERT_EQ(rows, T);
-    const std::vector<float> v(x, x + static_cast<std::size_t>(rows) * C);
-    if (stage == kTraceEmbedding) emb = v;
-    if (stage == kTraceAfterAtt)
-      std::copy(v.begin(), v.end(), att.begin() + static_cast<long>(layer) * T * C);
-    if (stage == kTraceAfterFfn)
-      std::copy(v.begin(), v.end(), ffn.begin() + static_cast<long>(layer) * T * C);
-  };
-  std::vector<int> pos(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) pos[i] = static_cast<int>(i);
+  const int C = m.dims().n_embd, T = static_cast<int>(ids.size());
+  ResidualRecorder recorder(m.dims().n_layer, T, C);
+  const ResidualTrace trace = recorder.hook();
+  std::vector<float> out(static_cast<std::size_t>(T) * C);
   X070State st = m.zero_state();
+  const std::vector<int> pos = positions(ids.size());
   SequenceRequest req{ids, &st, pos, out.data()};
   m.forward({&req, 1}, kt(), pool, 256, &trace);
-  EXPECT_TRUE(AllClose(emb, load_npy(golden("x070-lm/trace/x_after_emb_ln0.npy")).data, kTraceTol))
-      << "emb + ln0";
-  EXPECT_TRUE(AllClose(att, load_npy(golden("x070-lm/trace/x_after_att.npy")).data, kTraceTol))
-      << "after time mix";
-  EXPECT_TRUE(AllClose(ffn, load_npy(golden("x070-lm/trace/x_after_ffn.npy")).data, kTraceTol))
-      << "after chan mix";
-  EXPECT_TRUE(AllClose(out, load_npy(golden("x070-lm/trace/ln_out.npy")).data, kTraceTol)) << "ln_out";
+  recorder.expect_matches(golden("x070-lm/trace"), out, kTraceTol);
 }
 
 TEST_P(X070LmGoldenTest, GreedyContinuationsAndTop5) {
   const auto& g = x070_lm_golden();
-  const auto& spec = g.manifest["greedy"];
-  const int n = spec["n_generate"].get<int>();
-  for (const auto& [name, it] : spec["items"].items()) {
-    SCOPED_TRACE(name);
-    const auto prompt = ids_of(it["prompt_ids"]);
-    EXPECT_EQ(greedy(*g.model, prompt, n, kt(), pool), ids_of(it["generated_ids"]));
-    auto st = g.model->zero_state();
-    std::vector<float> logits(static_cast<std::size_t>(g.model->vocab_size()));
-    g.model->forward(prompt, *st, logits.data(), kt(), pool);
-    std::vector<int> ids;
-    std::vector<double> probs;
-    top_k(logits, 5, ids, probs);
-    EXPECT_EQ(ids, it["first_step_top5_ids"].get<std::vector<int>>());
-    const auto want = it["first_step_top5_probs"].get<std::vector<double>>();
-    for (int i = 0; i < 5; ++i) EXPECT_NEAR(probs[i], want[i], kTopProbTol) << "rank " << i;
-  }
+  expect_greedy_and_top5(*g.model, g.manifest["greedy"], kTopProbTol, kt(), pool);
 }
 
 TEST_P(X070LmGoldenTest, SplitPassAndBatchGiveOnePassResults) {

@@ -1,5 +1,6 @@
 // rwkv embed: sentence embeddings from an EmbeddingRWKV checkpoint, one JSON line per input, in order.
 // --pooling state: the RWKV-4 "simple state embedding" (last layer aa/bb after the text) instead.
+#include <functional>
 #include <memory>
 
 #include "cli/commands.h"
@@ -30,6 +31,35 @@ struct EmbedArgs {
   EngineOptions engine;
 };
 
+// Embeds seqs in consecutive batches of at most batch_tokens tokens (at least one input each) with
+// embed(begin, end), and prints one line per input in order. When a batch fails, its inputs run one at a
+// time so that the error names the input (its `where`) that causes it.
+void print_in_batches(
+    const std::vector<std::vector<TokenId>>& seqs, const std::vector<TextOrTokens>& inputs, long batch_tokens,
+    const std::function<std::vector<std::vector<float>>(std::size_t begin, std::size_t end)>& embed) {
+  for (std::size_t begin = 0, end = 0; begin < seqs.size(); begin = end) {
+    long tokens = 0;
+    for (end = begin;
+         end < seqs.size() && (end == begin || tokens + static_cast<long>(seqs[end].size()) <= batch_tokens);)
+      tokens += static_cast<long>(seqs[end++].size());
+    std::vector<std::vector<float>> vecs;
+    try {
+      vecs = embed(begin, end);
+    } catch (const Error&) {
+      for (std::size_t i = begin; i < end; ++i) {
+        try {
+          embed(i, i + 1);
+        } catch (const Error& inner) {
+          throw Error(str(inputs[i].where, ": ", inner.what()));
+        }
+      }
+      throw;
+    }
+    for (std::size_t i = begin; i < end; ++i)
+      print_line({{"index", i}, {"embedding", vecs[i - begin]}, {"tokens", seqs[i].size()}});
+  }
+}
+
 // The RWKV-4 simple state embedding: each input from the zero state, then aa/bb of the last layer.
 void run_state_embed(const EmbedArgs& a) {
   for (const auto* opt : {a.task_opt, a.policy_opt})
@@ -58,39 +88,21 @@ void run_state_embed(const EmbedArgs& a) {
     if (seqs.back().empty())
       throw Error(str(in.where, ": no tokens (the state embedding needs at least one)"));
   }
-  std::size_t begin = 0;
-  while (begin < seqs.size()) {
-    std::size_t end = begin;
-    long tokens = 0;
-    while (end < seqs.size() &&
-           (end == begin || tokens + static_cast<long>(seqs[end].size()) <= a.batch_tokens))
-      tokens += static_cast<long>(seqs[end++].size());
+  print_in_batches(seqs, inputs, a.batch_tokens, [&](std::size_t begin, std::size_t end) {
     std::vector<std::unique_ptr<LmState>> states;
     std::vector<LmRequest> batch;
     for (std::size_t i = begin; i < end; ++i) {
       states.push_back(lm->zero_state());
       batch.push_back({seqs[i], states.back().get(), nullptr});
     }
-    try {
-      lm->forward_batch(batch, engine.kt, engine.pool);
-    } catch (const Error& e) {
-      for (std::size_t i = begin; i < end; ++i) {  // name the offending input
-        auto st = lm->zero_state();
-        try {
-          lm->forward(seqs[i], *st, nullptr, engine.kt, engine.pool);
-        } catch (const Error& inner) {
-          throw Error(str(inputs[i].where, ": ", inner.what()));
-        }
-      }
-      throw;
+    lm->forward_batch(batch, engine.kt, engine.pool);
+    std::vector<std::vector<float>> vecs;
+    for (const auto& st : states) {
+      vecs.push_back(dynamic_cast<const X040State&>(*st).state_embedding());
+      if (!a.no_normalize) l2_normalize(vecs.back());
     }
-    for (std::size_t i = begin; i < end; ++i) {
-      auto v = dynamic_cast<const X040State&>(*states[i - begin]).state_embedding();
-      if (!a.no_normalize) l2_normalize(v);
-      print_line({{"index", i}, {"embedding", v}, {"tokens", seqs[i].size()}});
-    }
-    begin = end;
-  }
+    return vecs;
+  });
 }
 
 void run_embed(const EmbedArgs& a) {
@@ -116,34 +128,11 @@ void run_embed(const EmbedArgs& a) {
     }
   }
   // Batches bounded by token count; results do not depend on the batching.
-  std::size_t begin = 0;
-  while (begin < seqs.size()) {
-    std::size_t end = begin;
-    long tokens = 0;
-    while (end < seqs.size() &&
-           (end == begin || tokens + static_cast<long>(seqs[end].size()) <= a.batch_tokens))
-      tokens += static_cast<long>(seqs[end++].size());
+  print_in_batches(seqs, inputs, a.batch_tokens, [&](std::size_t begin, std::size_t end) {
     std::vector<EmbedInput> batch;
     for (std::size_t i = begin; i < end; ++i) batch.push_back({seqs[i]});
-    std::vector<std::vector<float>> vecs;
-    try {
-      vecs = embedder.embed(batch, task, !a.no_normalize, engine.kt, engine.pool, a.engine.chunk_tokens);
-    } catch (const Error& e) {
-      // Name the offending input instead of its index within the batch.
-      for (std::size_t i = begin; i < end; ++i) {
-        EmbedInput one{seqs[i]};
-        try {
-          embedder.embed({&one, 1}, task, !a.no_normalize, engine.kt, engine.pool, a.engine.chunk_tokens);
-        } catch (const Error& inner) {
-          throw Error(str(inputs[i].where, ": ", inner.what()));
-        }
-      }
-      throw;
-    }
-    for (std::size_t i = begin; i < end; ++i)
-      print_line({{"index", i}, {"embedding", vecs[i - begin]}, {"tokens", seqs[i].size()}});
-    begin = end;
-  }
+    return embedder.embed(batch, task, !a.no_normalize, engine.kt, engine.pool, a.engine.chunk_tokens);
+  });
 }
 
 }  // namespace

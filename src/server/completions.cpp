@@ -3,11 +3,14 @@
 #include "server/completions.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +28,6 @@ namespace rwkv::server {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 constexpr int kClientClosedRequest = 499;
 constexpr auto kPoll = std::chrono::milliseconds(50);
@@ -44,7 +46,6 @@ struct Completions::Job {
   bool stream = false;
   std::string id, model;
   std::time_t created = 0;
-  Clock::time_point enqueued;
   std::atomic<bool> cancel{false};
   std::promise<GenerateResult> done;
 
@@ -104,7 +105,7 @@ bool is_language_model(const std::string& path) {
 }
 
 Completions::Completions(const ServerOptions& o, Metrics& metrics, RequestLimiter& limiter)
-    : o_(o), metrics_(metrics), limiter_(limiter) {
+    : o_(o), metrics_(metrics), limiter_(limiter), queue_(o.max_queue, metrics) {
   std::signal(SIGPIPE, SIG_IGN);  // a client that leaves mid-stream must not end the server
 }
 
@@ -113,26 +114,12 @@ Completions::~Completions() {
 }
 
 void Completions::start(std::function<void()> on_failure) {
-  thread_ = std::thread([this, on_failure = std::move(on_failure)] {
-    try {
-      load();
-    } catch (const std::exception& e) {
-      failure_ = e.what();
-      on_failure();
-      return;
-    }
-    ready_.store(true, std::memory_order_release);
-    loop();
-  });
+  queue_.start([this] { load(); }, [this](std::vector<std::shared_ptr<Job>>& jobs) { run(*jobs[0]); },
+               std::move(on_failure));
 }
 
 void Completions::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  queue_.stop();
 }
 
 void Completions::load() {
@@ -162,36 +149,6 @@ void Completions::load() {
                       {"tokenizer", tok_->name()}}
                      .dump()
               << "\n";
-}
-
-bool Completions::push(const std::shared_ptr<Job>& job) {
-  job->enqueued = Clock::now();
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ || static_cast<int>(queue_.size()) >= o_.max_queue) return false;
-    queue_.push_back(job);
-    metrics_.queue_size(static_cast<long>(queue_.size()));
-  }
-  cv_.notify_one();
-  return true;
-}
-
-void Completions::loop() {
-  for (;;) {
-    std::shared_ptr<Job> job;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
-      job = std::move(queue_.front());
-      queue_.pop_front();
-      metrics_.queue_size(static_cast<long>(queue_.size()));
-    }
-    const auto now = Clock::now();
-    metrics_.queue_seconds(std::chrono::duration<double>(now - job->enqueued).count());
-    run(*job);
-    metrics_.inference_seconds(std::chrono::duration<double>(Clock::now() - now).count());
-  }
 }
 
 void Completions::run(Job& job) {
@@ -260,7 +217,7 @@ void Completions::handle(const httplib::Request& req, httplib::Response& res) {
   job->created = std::time(nullptr);
   auto result = job->done.get_future();
   auto client = std::make_shared<ClientConnection>(req);
-  if (!push(job)) fail(429, "the request queue is full; retry later", "queue_full");
+  if (!queue_.push(job)) fail(429, "the request queue is full; retry later", "queue_full");
 
   if (job->stream) {
     res.status = 200;

@@ -5,13 +5,9 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include <httplib.h>
 
@@ -20,6 +16,7 @@
 #include "server/metrics.h"
 #include "server/request_limiter.h"
 #include "server/server.h"
+#include "server/serving_queue.h"
 #include "tokenizer/tokenizer.h"
 #include "util/thread_pool.h"
 
@@ -41,8 +38,8 @@ class Completions {
   void start(std::function<void()> on_failure);
   // Finishes the queued requests and joins the thread.
   void stop();
-  bool ready() const { return ready_.load(std::memory_order_acquire); }
-  const std::string& failure() const { return failure_; }
+  bool ready() const { return queue_.ready(); }
+  const std::string& failure() const { return queue_.failure(); }
 
   // POST /v1/completions and the LM's GET /ready, /info, /v1/models; the embedding and rerank routes answer
   // 400. Register these before the server's own routes: the first handler registered for a path wins.
@@ -52,22 +49,15 @@ class Completions {
 
  private:
   void load();
-  void loop();
   void run(Job& job);
   void handle(const httplib::Request& req, httplib::Response& res);
-  bool push(const std::shared_ptr<Job>& job);
 
   const ServerOptions& o_;
   Metrics& metrics_;
   RequestLimiter& limiter_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<Job>> queue_;
-  bool stopping_ = false;
-  std::atomic<bool> ready_{false};
+  ServingQueue<std::shared_ptr<Job>> queue_;
   std::atomic<long> next_id_{1};
-  std::string failure_, model_kind_;
+  std::string model_kind_;
 
   const KernelTable* kt_ = nullptr;
   std::unique_ptr<ThreadPool> pool_;

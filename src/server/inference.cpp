@@ -19,26 +19,20 @@ int Inference::threads() const {
 }
 
 void Inference::start(std::function<void()> on_failure) {
-  thread_ = std::thread([this, on_failure = std::move(on_failure)] {
-    try {
-      load();
-    } catch (const std::exception& e) {
-      failure_ = e.what();
-      on_failure();
-      return;
-    }
-    ready_.store(true, std::memory_order_release);
-    loop();
-  });
+  // Consecutive embedding jobs share a batch up to the token and request limits; a rerank runs alone.
+  auto joins = [this](const std::vector<std::unique_ptr<Job>>& batch, const std::unique_ptr<Job>& next) {
+    if (!batch[0]->is_embed || !next->is_embed) return false;
+    if (o_.max_batch_requests > 0 && static_cast<long>(batch.size()) >= o_.max_batch_requests) return false;
+    long tokens = next->tokens;
+    for (const auto& j : batch) tokens += j->tokens;
+    return tokens <= o_.max_batch_tokens;
+  };
+  queue_.start([this] { load(); }, [this](std::vector<std::unique_ptr<Job>>& jobs) { serve(jobs); },
+               std::move(on_failure), joins);
 }
 
 void Inference::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  queue_.stop();
 }
 
 void Inference::load() {
@@ -68,25 +62,13 @@ void Inference::load() {
 }
 
 std::optional<std::uint64_t> Inference::push(std::unique_ptr<Job> job) {
-  job->enqueued = Clock::now();
-  std::uint64_t id = 0;
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ || static_cast<int>(queue_.size()) >= o_.max_queue) return std::nullopt;
-    id = job->id = next_id_++;
-    queue_.push_back(std::move(job));
-    metrics_.queue_size(static_cast<long>(queue_.size()));
-  }
-  cv_.notify_one();
+  const std::uint64_t id = job->id = next_id_.fetch_add(1);
+  if (!queue_.push(std::move(job))) return std::nullopt;
   return id;
 }
 
 bool Inference::cancel(std::uint64_t id) {
-  std::lock_guard lock(mu_);
-  const auto it = std::find_if(queue_.begin(), queue_.end(), [id](const auto& j) { return j->id == id; });
-  if (it == queue_.end()) return false;
-  queue_.erase(it);
-  metrics_.queue_size(static_cast<long>(queue_.size()));
+  if (!queue_.remove_first([id](const std::unique_ptr<Job>& j) { return j->id == id; })) return false;
   metrics_.cancelled();
   return true;
 }
@@ -118,36 +100,11 @@ std::optional<Pending<std::vector<RerankResult>>> Inference::submit_rerank(std::
   return p;
 }
 
-void Inference::loop() {
-  for (;;) {
-    std::vector<std::unique_ptr<Job>> jobs;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
-      jobs.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-      if (jobs[0]->is_embed) {
-        long tokens = jobs[0]->tokens;
-        while (!queue_.empty() && queue_.front()->is_embed &&
-               tokens + queue_.front()->tokens <= o_.max_batch_tokens &&
-               (o_.max_batch_requests == 0 || static_cast<long>(jobs.size()) < o_.max_batch_requests)) {
-          tokens += queue_.front()->tokens;
-          jobs.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-      metrics_.queue_size(static_cast<long>(queue_.size()));
-    }
-    const auto now = Clock::now();
-    for (const auto& j : jobs)
-      metrics_.queue_seconds(std::chrono::duration<double>(now - j->enqueued).count());
-    if (jobs[0]->is_embed)
-      run_embeds(jobs);
-    else
-      run_rerank(*jobs[0]);
-    metrics_.inference_seconds(std::chrono::duration<double>(Clock::now() - now).count());
-  }
+void Inference::serve(std::vector<std::unique_ptr<Job>>& jobs) {
+  if (jobs[0]->is_embed)
+    run_embeds(jobs);
+  else
+    run_rerank(*jobs[0]);
 }
 
 void Inference::run_embeds(std::vector<std::unique_ptr<Job>>& jobs) {

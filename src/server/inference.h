@@ -5,23 +5,19 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pipeline/embedder.h"
 #include "pipeline/rerank_pipeline.h"
 #include "server/metrics.h"
 #include "server/server.h"
+#include "server/serving_queue.h"
 #include "tokenizer/world_tokenizer.h"
 #include "util/thread_pool.h"
 
@@ -38,7 +34,8 @@ struct Pending {
 
 class Inference {
  public:
-  Inference(const ServerOptions& o, Metrics& metrics) : o_(o), metrics_(metrics) {}
+  Inference(const ServerOptions& o, Metrics& metrics)
+      : o_(o), metrics_(metrics), queue_(o.max_queue, metrics) {}
   ~Inference() { stop(); }
 
   // Starts the thread: loads the models and the vocab, runs one warm-up forward, then serves the queue.
@@ -47,8 +44,8 @@ class Inference {
   // Finishes the queued work and joins the thread.
   void stop();
 
-  bool ready() const { return ready_.load(std::memory_order_acquire); }
-  const std::string& failure() const { return failure_; }  // after on_failure
+  bool ready() const { return queue_.ready(); }
+  const std::string& failure() const { return queue_.failure(); }  // after on_failure
 
   // Valid once ready().
   const WorldTokenizer& tokenizer() const { return *tok_; }
@@ -68,7 +65,6 @@ class Inference {
   bool cancel(std::uint64_t id);
 
  private:
-  using Clock = std::chrono::steady_clock;
   struct Job {
     bool is_embed = true;
     std::vector<std::vector<TokenId>> seqs;
@@ -79,26 +75,20 @@ class Inference {
     std::string query;
     std::vector<std::string> docs;
     std::promise<std::vector<RerankResult>> rerank_done;
-    Clock::time_point enqueued;
     std::uint64_t id = 0;
   };
   // The job's id, or nullopt when the queue is full or the server is stopping.
   std::optional<std::uint64_t> push(std::unique_ptr<Job> job);
   void load();
-  void loop();
+  void serve(std::vector<std::unique_ptr<Job>>& jobs);
   void run_embeds(std::vector<std::unique_ptr<Job>>& jobs);
   void run_rerank(Job& job);
 
   const ServerOptions& o_;
   Metrics& metrics_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<Job>> queue_;
-  bool stopping_ = false;
-  std::uint64_t next_id_ = 1;
-  std::atomic<bool> ready_{false};
-  std::string failure_, model_kind_;
+  ServingQueue<std::unique_ptr<Job>> queue_;
+  std::atomic<std::uint64_t> next_id_{1};
+  std::string model_kind_;
 
   const KernelTable* kt_ = nullptr;
   std::unique_ptr<ThreadPool> pool_;
