@@ -40,5 +40,43 @@ TEST(CliBench, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
             j.at("modes").at("fp32").at("weights_mb").get<double>());
 }
 
+// The language-model bench (both architectures): every mode in its own process, with its own memory
+// figures and its logit accuracy against fp32.
+class CliBenchLm : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CliBenchLm, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
+  const auto r = run_cli(std::string("bench --synth ") + GetParam() +
+                         " --layers 2 --embd 64 --vocab 300 --docs 2 --tokens 8 --reps 1 --decode-tokens 2 "
+                         "--all-precisions --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("model").at("vocab").get<int>(), 300);
+  EXPECT_GT(j.at("model").at("flops_per_token").at("blocks").get<double>(), 0);
+  for (const char* mode : {"fp32", "bf16", "int8"}) {
+    SCOPED_TRACE(mode);
+    const auto& m = j.at("modes").at(mode);
+    EXPECT_GT(m.at("prefill").at("tokens_per_s").get<double>(), 0);
+    EXPECT_GT(m.at("prompt").at("tokens_per_s").get<double>(), 0);
+    EXPECT_GT(m.at("decode").at("times_bound").get<double>(), 0);
+    EXPECT_GE(m.at("peak_rss_mb").get<double>(), m.at("rss_before_load_mb").get<double>());
+    if (std::string(mode) == "fp32") {
+      EXPECT_FALSE(m.contains("vs_fp32"));
+    } else {
+      const auto& acc = m.at("vs_fp32");
+      EXPECT_GE(acc.at("max_abs_logit_error").get<double>(), 0);
+      EXPECT_LT(acc.at("max_abs_logit_error").get<double>(), 1.0);
+      EXPECT_GE(acc.at("argmax_agreement").get<double>(), 0);
+      EXPECT_LE(acc.at("argmax_agreement").get<double>(), 1);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, CliBenchLm, ::testing::Values("x040-lm", "x070-lm"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                           std::string name = p.param;  // x040-lm -> x040lm (test names are identifiers)
+                           std::erase(name, '-');
+                           return name;
+                         });
+
 }  // namespace
 }  // namespace rwkv::test

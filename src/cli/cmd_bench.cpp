@@ -174,8 +174,7 @@ void run_bench(const BenchArgs& a) {
   if (is_language_model_file(path)) {  // RWKV-4 / RWKV-7 language model: prompts, decode, logits accuracy
     r["modes"] =
         bench_language_model(path, modes, {a.docs, a.tokens, a.reps, a.decode_tokens, a.engine.chunk_tokens},
-                             engine.kt, engine.pool, r["model"]);
-    r["peak_rss_mb"] = peak_resident_mb();
+                             a.engine, r["model"]);
     return finish_report(r, engine, tmp);
   }
   std::mt19937 rng(1);
