@@ -168,9 +168,18 @@ std::string q(const std::filesystem::path& p) {
   return s;
 }
 
+namespace {
+// No HTTP reply at all: status 0, and the client's reason in `text` for the failure message.
+Reply transport_failure(const httplib::Result& r) {
+  Reply out;
+  out.text = "no reply: " + httplib::to_string(r.error());
+  return out;
+}
+}  // namespace
+
 Reply post(httplib::Client& c, const std::string& path, const std::string& body, const httplib::Headers& h) {
   auto r = c.Post(path.c_str(), h, body, "application/json");
-  if (!r) return {};
+  if (!r) return transport_failure(r);
   return {r->status, json::parse(r->body, nullptr, false), r->body, r->get_header_value("Retry-After"),
           r->headers};
 }
@@ -179,7 +188,7 @@ Reply post(httplib::Client& c, const std::string& path, const json& body) {
 }
 Reply get(httplib::Client& c, const std::string& path, const httplib::Headers& h) {
   auto r = c.Get(path.c_str(), h);
-  if (!r) return {};
+  if (!r) return transport_failure(r);
   return {r->status, json::parse(r->body, nullptr, false), r->body, r->get_header_value("Retry-After"),
           r->headers};
 }

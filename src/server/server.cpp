@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -23,6 +24,7 @@
 #include "server/completions.h"
 #include "server/cors.h"
 #include "server/http_errors.h"
+#include "server/http_server.h"
 #include "server/index_routes.h"
 #include "server/inference.h"
 #include "server/metrics.h"
@@ -169,7 +171,7 @@ class Server {
   Inference inf_;
   std::unique_ptr<Completions> lm_;     // set when --model is a language model: /v1/completions instead
   std::unique_ptr<IndexRoutes> index_;  // set with --index: document search and management routes
-  httplib::Server http_;
+  HttpServer http_;
 };
 
 template <class F>
@@ -531,6 +533,8 @@ int Server::run() {
   } else if (!http_.bind_to_port(o_.host, port)) {
     throw Error(str("cannot listen on ", o_.host, ":", port));
   }
+  if (!http_.widen_listen_backlog())
+    throw Error(str("cannot listen on ", o_.host, ":", port, ": ", std::strerror(errno)));
 
   std::atomic<bool> fatal{false}, listen_done{false}, got_signal{false};
   std::thread signals([&] {
