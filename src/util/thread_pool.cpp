@@ -35,6 +35,11 @@ ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   n_threads_ = n_threads;
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  // Return only once every worker runs: a thread still starting holds runtime locks (the sanitizers' thread
+  // setup allocates), and a process that forks then (`rwkv bench` measures each mode in a child) would hand
+  // the child a lock that nobody releases.
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [&] { return started_ == n_threads_ - 1; });
 }
 
 ThreadPool::~ThreadPool() {
@@ -48,6 +53,11 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::worker_loop(int index) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++started_;
+  }
+  done_.notify_all();
   unsigned long seen = 0;
   for (;;) {
     spin_until([&] { return published_.load(std::memory_order_acquire) != seen || stopping_.load(); });

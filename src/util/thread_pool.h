@@ -46,6 +46,7 @@ class ThreadPool {
   std::size_t finished_tasks_ = 0;
   unsigned long generation_ = 0;
   bool stop_ = false;
+  int started_ = 0;  // workers that have begun worker_loop (the constructor waits for all of them)
   // Lock-free mirrors of generation_ / finished_tasks_ / stop_ that waiting threads spin on briefly
   // before sleeping: a parallel region is often only tens of microseconds long, shorter than a
   // sleep-and-wake round trip.
