@@ -241,6 +241,33 @@ TEST_P(KernelIsa, Wkv7MatchesScalar) {
   }
 }
 
+// A step sums the next step's s while it updates the state; the first step of a call sums it in a pass
+// of its own. Both must agree bit for bit, or a text split into chunks would differ from one call.
+TEST_P(KernelIsa, Wkv7SplitIntoCallsMatchesOneCallExactly) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> decay(0.55f, 1.0f), rate(0.0f, 1.0f);
+  const int T = 9;
+  const std::size_t n = static_cast<std::size_t>(T) * 64;
+  auto r = random_vec(n, rng), k = random_vec(n, rng, 0.3f), v = random_vec(n, rng),
+       kk = random_vec(n, rng, 0.125f);
+  std::vector<float> d(n), a(n);
+  for (auto& x : d) x = decay(rng);
+  for (auto& x : a) x = rate(rng);
+  const auto S0 = random_vec(64 * 64, rng);
+  std::vector<float> S_one(S0), y_one(n);
+  kt.wkv7(T, 64, r.data(), d.data(), k.data(), v.data(), kk.data(), a.data(), S_one.data(), y_one.data());
+  for (int first : {1, 4, 8}) {
+    std::vector<float> S(S0), y(n);
+    kt.wkv7(first, 64, r.data(), d.data(), k.data(), v.data(), kk.data(), a.data(), S.data(), y.data());
+    const std::size_t o = static_cast<std::size_t>(first) * 64;
+    kt.wkv7(T - first, 64, r.data() + o, d.data() + o, k.data() + o, v.data() + o, kk.data() + o,
+            a.data() + o, S.data(), y.data() + o);
+    EXPECT_EQ(S, S_one) << "split after " << first;
+    EXPECT_EQ(y, y_one) << "split after " << first;
+  }
+}
+
 TEST_P(KernelIsa, TokenMixMatchesScalarWithAndWithoutPreviousToken) {
   const KernelTable& kt = kernels_for(GetParam());
   std::mt19937 rng(5);
