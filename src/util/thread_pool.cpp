@@ -31,9 +31,10 @@ bool spin_until(Done&& done) {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) {
-  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  n_threads_ = n_threads;
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(n_threads > 0 ? n_threads
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+      shares_(n_threads_) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
   // Return only once every worker runs: a thread still starting holds runtime locks (the sanitizers' thread
   // setup allocates), and a process that forks then (`rwkv bench` measures each mode in a child) would hand
@@ -62,11 +63,11 @@ void ThreadPool::worker_loop(int index) {
   for (;;) {
     spin_until([&] { return published_.load(std::memory_order_acquire) != seen || stopping_.load(); });
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait(lock, [&] { return stop_ || (generation_ != seen && next_task_ < job_tasks_); });
+    wake_.wait(lock, [&] { return stop_ || (generation_ != seen && !shares_.empty()); });
     if (stop_) return;
     seen = generation_;
-    while (next_task_ < job_tasks_) {
-      std::size_t task = next_task_++;
+    while (!shares_.empty()) {
+      std::size_t task = shares_.claim(index);
       const auto* job = job_;
       lock.unlock();
       (*job)(task, index);
@@ -86,14 +87,14 @@ void ThreadPool::run_tasks(std::size_t n_tasks, const std::function<void(std::si
   std::unique_lock<std::mutex> lock(mutex_);
   job_ = &fn;
   job_tasks_ = n_tasks;
-  next_task_ = 0;
+  shares_.reset(n_tasks);
   finished_tasks_ = 0;
   finished_.store(0, std::memory_order_relaxed);
   ++generation_;
   published_.store(generation_, std::memory_order_release);
   wake_.notify_all();
-  while (next_task_ < job_tasks_) {
-    std::size_t task = next_task_++;
+  while (!shares_.empty()) {
+    std::size_t task = shares_.claim(0);
     lock.unlock();
     fn(task, 0);
     lock.lock();
@@ -108,7 +109,6 @@ void ThreadPool::run_tasks(std::size_t n_tasks, const std::function<void(std::si
   }
   job_ = nullptr;
   job_tasks_ = 0;
-  next_task_ = 0;
 }
 
 void ThreadPool::parallel_for(std::size_t n, std::size_t grain,

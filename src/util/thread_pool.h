@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "util/task_shares.h"
+
 namespace rwkv {
 
 class ThreadPool {
@@ -29,7 +31,8 @@ class ThreadPool {
   void parallel_for(std::size_t n, std::size_t grain,
                     const std::function<void(std::size_t, std::size_t, int)>& fn);
 
-  // Calls fn(task, thread_index) for task in [0, n_tasks), tasks handed out dynamically.
+  // Calls fn(task, thread_index) for task in [0, n_tasks), tasks handed out dynamically in contiguous
+  // shares per thread (see TaskShares).
   void run_tasks(std::size_t n_tasks, const std::function<void(std::size_t, int)>& fn);
 
  private:
@@ -42,7 +45,7 @@ class ThreadPool {
   std::condition_variable done_;
   const std::function<void(std::size_t, int)>* job_ = nullptr;
   std::size_t job_tasks_ = 0;
-  std::size_t next_task_ = 0;
+  TaskShares shares_;  // the current region's unclaimed tasks
   std::size_t finished_tasks_ = 0;
   unsigned long generation_ = 0;
   bool stop_ = false;
