@@ -1,6 +1,7 @@
 // Kernel consistency: every ISA variant of the GEMM, WKV-7 and token-shift kernels against a plain scalar
 // reference (double accumulation), on odd sizes, misaligned pointers and 1..3 threads. Also: the GEMM result
 // of a row does not depend on M, the tiling or the thread count (bit-identical).
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -265,6 +266,110 @@ TEST_P(KernelIsa, Wkv7SplitIntoCallsMatchesOneCallExactly) {
             a.data() + o, S.data(), y.data() + o);
     EXPECT_EQ(S, S_one) << "split after " << first;
     EXPECT_EQ(y, y_one) << "split after " << first;
+  }
+}
+
+TEST_P(KernelIsa, LayerNormMatchesScalarOnOddSizesAndMisalignedRows) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(10);
+  for (int n : {1, 7, 8, 9, 64, 100, 768}) {
+    const std::size_t m = static_cast<std::size_t>(n) + 1;  // +1: misaligned views
+    auto x = random_vec(m, rng, 4.0f), w = random_vec(m, rng), b = random_vec(m, rng);
+    for (auto& v : x) v += 3.0f;  // a mean far from zero
+    std::vector<float> y(m, -1.0f);
+    kt.layer_norm(x.data() + 1, y.data() + 1, n, w.data() + 1, b.data() + 1, 1e-5f);
+    double sum = 0, var = 0;
+    for (int i = 1; i <= n; ++i) sum += x[i];
+    const double mean = sum / n;
+    for (int i = 1; i <= n; ++i) var += (x[i] - mean) * (x[i] - mean);
+    const double inv = 1.0 / std::sqrt(var / n + 1e-5);
+    EXPECT_EQ(y[0], -1.0f);
+    for (int i = 1; i <= n; ++i) {
+      const double want = (x[i] - mean) * inv * w[i] + b[i];
+      EXPECT_NEAR(y[i], want, 1e-5 * (1 + std::fabs(want))) << "n " << n << " channel " << i - 1;
+    }
+  }
+}
+
+double sigmoid_ref(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
+
+// The row passes around the WKV (spec §4) in double, one row of n channels, heads of 64.
+TEST_P(KernelIsa, WkvInputsMatchScalarWithAndWithoutValueGate) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(8);
+  for (int n : {64, 192}) {
+    const std::size_t m = static_cast<std::size_t>(n) + 1;  // +1: misaligned views
+    auto w0 = random_vec(m, rng), a0 = random_vec(m, rng), k_k = random_vec(m, rng), k_a = random_vec(m, rng),
+         v0 = random_vec(m, rng);
+    const WkvRowConsts c{w0.data() + 1,  a0.data() + 1, k_k.data() + 1,
+                         k_a.data() + 1, v0.data() + 1, nullptr,
+                         nullptr,        nullptr,       n,
+                         64e-5f};
+    for (bool gated : {false, true}) {
+      auto dec = random_vec(m, rng), a = random_vec(m, rng), k = random_vec(m, rng), v = random_vec(m, rng),
+           vf = random_vec(m, rng), vg = random_vec(m, rng);
+      std::vector<float> kk(m, -1.0f);
+      const auto dec0 = dec, a_in = a, k0 = k, v_in = v, vf0 = vf, vg0 = vg;
+      kt.wkv_inputs(c, dec.data() + 1, a.data() + 1, k.data() + 1, kk.data() + 1, v.data() + 1, vf.data() + 1,
+                    gated ? vg.data() + 1 : nullptr);
+      for (int h = 0; h < n; h += 64) {
+        double ss = 0;
+        for (int j = h; j < h + 64; ++j) ss += std::pow(double(k0[1 + j]) * k_k[1 + j], 2);
+        const double inv = 1.0 / std::max(std::sqrt(ss), 1e-12);
+        for (int j = h; j < h + 64; ++j) {
+          const std::size_t i = 1 + static_cast<std::size_t>(j);
+          const double dec_ref = std::exp(-std::exp(-0.5) * sigmoid_ref(double(w0[i]) + dec0[i]));
+          const double a_ref = sigmoid_ref(double(a_in[i]) + a0[i]);
+          const double k_ref = k0[i] * (1.0 + (a_ref - 1.0) * k_a[i]);
+          EXPECT_NEAR(dec[i], dec_ref, 1e-5) << "n " << n << " channel " << j;
+          EXPECT_NEAR(a[i], a_ref, 1e-5) << "n " << n << " channel " << j;
+          EXPECT_NEAR(kk[i], k0[i] * k_k[i] * inv, 1e-5) << "n " << n << " channel " << j;
+          EXPECT_NEAR(k[i], k_ref, 1e-5 * (1 + std::fabs(k_ref))) << "n " << n << " channel " << j;
+          if (gated) {
+            const double g = sigmoid_ref(double(vg0[i]) + v0[i]);
+            EXPECT_NEAR(vg[i], g, 1e-5);
+            EXPECT_NEAR(v[i], v_in[i] + (vf0[i] - double(v_in[i])) * g, 1e-5 * (1 + std::fabs(vf0[i])));
+            EXPECT_EQ(vf[i], vf0[i]);
+          } else {
+            EXPECT_EQ(v[i], v_in[i]);
+            EXPECT_EQ(vf[i], v_in[i]);  // the first layer's values become v_first
+            EXPECT_EQ(vg[i], vg0[i]);
+          }
+        }
+      }
+      EXPECT_EQ(kk[0], -1.0f);  // nothing written before the row
+    }
+  }
+}
+
+TEST_P(KernelIsa, WkvOutputMatchesScalarGroupNormBonusAndGate) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(9);
+  for (int n : {64, 192}) {
+    const std::size_t m = static_cast<std::size_t>(n) + 1;
+    auto r_k = random_vec(m, rng), ln_w = random_vec(m, rng), ln_b = random_vec(m, rng);
+    const WkvRowConsts c{nullptr,        nullptr,         nullptr,         nullptr, nullptr,
+                         r_k.data() + 1, ln_w.data() + 1, ln_b.data() + 1, n,       64e-5f};
+    auto y = random_vec(m, rng, 3.0f), r = random_vec(m, rng), k = random_vec(m, rng), v = random_vec(m, rng),
+         g = random_vec(m, rng);
+    const auto y0 = y;
+    kt.wkv_output(c, y.data() + 1, r.data() + 1, k.data() + 1, v.data() + 1, g.data() + 1);
+    EXPECT_EQ(y[0], y0[0]);
+    for (int h = 0; h < n; h += 64) {
+      double sum = 0, bonus = 0;
+      for (int j = h; j < h + 64; ++j) sum += y0[1 + j], bonus += double(r[1 + j]) * k[1 + j] * r_k[1 + j];
+      const double mean = sum / 64;
+      double var = 0;
+      for (int j = h; j < h + 64; ++j) var += (y0[1 + j] - mean) * (y0[1 + j] - mean);
+      const double inv = 1.0 / std::sqrt(var / 64 + 64e-5);
+      for (int j = h; j < h + 64; ++j) {
+        const std::size_t i = 1 + static_cast<std::size_t>(j);
+        const double want = ((y0[i] - mean) * inv * ln_w[i] + ln_b[i] + bonus * v[i]) * g[i];
+        EXPECT_NEAR(y[i], want, 1e-4 * (1 + std::fabs(want))) << "n " << n << " channel " << j;
+      }
+    }
   }
 }
 

@@ -21,6 +21,14 @@ Isa best_isa();
 // RWKV_FORCE_ISA if set (must be supported), otherwise best_isa().
 Isa select_isa();
 
+// Per-layer constants of the RWKV-7 row passes around the WKV (spec §4), each n channels long; n is a
+// multiple of the head size, 64.
+struct WkvRowConsts {
+  const float *w0, *a0, *k_k, *k_a, *v0, *r_k, *ln_w, *ln_b;
+  int n;
+  float eps;  // of the per-head GroupNorm
+};
+
 // Micro-kernels implemented per ISA. All take fp32 data; pointers need no alignment.
 struct KernelTable {
   Isa isa;
@@ -57,6 +65,15 @@ struct KernelTable {
   // prev counts as zeros (a sequence's first token). Outputs must not overlap the inputs.
   void (*token_mix)(const float* u, const float* prev, std::size_t n, int outputs, const float* const* mix,
                     float* const* out);
+  // One row's WKV inputs, in place: dec = decay(w0 + dec) (as `decay`); a = sigmoid(a + a0); kk = k * k_k
+  // normalised per head of 64 (L2, norm floored at 1e-12); k = k * (1 + (a - 1) * k_a); then with a value
+  // gate (layers after the first): vgate = sigmoid(vgate + v0), v = v + (v_first - v) * vgate; without
+  // (vgate null, the first layer): v_first = v.
+  void (*wkv_inputs)(const WkvRowConsts& c, float* dec, float* a, float* k, float* kk, float* v,
+                     float* v_first, float* vgate);
+  // One row's attention output, in place, per head of 64: y = (GroupNorm(y) + sum(r * k * r_k) v) * g.
+  void (*wkv_output)(const WkvRowConsts& c, float* y, const float* r, const float* k, const float* v,
+                     const float* g);
 };
 
 enum ActKind : int { kActTanh = 0, kActSigmoid = 1, kActReluSquared = 2 };

@@ -3,10 +3,7 @@
 #include "model/x070_block.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
-
-#include "kernels/norm.h"
 
 namespace rwkv {
 
@@ -110,35 +107,14 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   };
   gemm_many(ctx.kt, ctx.pool, rows, std::span<const GemmJob>(second, layer > 0 ? 4 : 3), &ws.gemm_scratch);
 
+  const WkvRowConsts consts{blk.w0.data(),    blk.a0.data(),    blk.k_k.data(),
+                            blk.k_a.data(),   blk.v0.data(),    blk.r_k.data(),
+                            blk.lnx_w.data(), blk.lnx_b.data(), C,
+                            kGroupNormEps};
   for_rows([&](int t) {
-    float *dec = row(ws.dec, t), *a = row(ws.a, t), *k = row(ws.k, t), *v = row(ws.v, t), *kk = row(ws.kk, t);
-    float* vf = row(v_first, t);
-    float* vgate = row(ws.xw, t);
-    ctx.kt.decay(blk.w0.data(), dec, static_cast<std::size_t>(C));
-    for (int c = 0; c < C; ++c) {
-      a[c] += blk.a0[c];
-      kk[c] = k[c] * blk.k_k[c];
-    }
-    ctx.kt.activate(kActSigmoid, a, static_cast<std::size_t>(C));
-    if (layer > 0) {
-      for (int c = 0; c < C; ++c) vgate[c] += blk.v0[c];
-      ctx.kt.activate(kActSigmoid, vgate, static_cast<std::size_t>(C));
-    }
-    for (int h = 0; h < H; ++h) {  // kk = normalize per head (from the unmodified k)
-      float* q = kk + h * N;
-      double ss = 0;
-      for (int j = 0; j < N; ++j) ss += static_cast<double>(q[j]) * q[j];
-      const float inv = static_cast<float>(1.0 / std::max(std::sqrt(ss), 1e-12));
-      for (int j = 0; j < N; ++j) q[j] *= inv;
-    }
-    for (int c = 0; c < C; ++c) {
-      k[c] = k[c] * (1.0f + (a[c] - 1.0f) * blk.k_a[c]);
-      if (layer == 0) {
-        vf[c] = v[c];
-      } else {
-        v[c] = v[c] + (vf[c] - v[c]) * vgate[c];
-      }
-    }
+    ctx.kt.wkv_inputs(consts, row(ws.dec, t), row(ws.a, t), row(ws.k, t), row(ws.kk, t), row(ws.v, t),
+                      row(v_first, t),
+                      layer > 0 ? row(ws.xw, t) : nullptr);  // xw holds the value-gate logits
   });
 
   // WKV recurrence per (segment, head).
@@ -153,14 +129,7 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   });
 
   for_rows([&](int t) {
-    float *y = row(ws.y, t), *r = row(ws.r, t), *k = row(ws.k, t), *v = row(ws.v, t), *g = row(ws.g, t);
-    group_norm(y, y, C, N, blk.lnx_w.data(), blk.lnx_b.data(), kGroupNormEps);
-    for (int h = 0; h < H; ++h) {
-      float bonus = 0;
-      for (int j = 0; j < N; ++j) bonus += r[h * N + j] * k[h * N + j] * blk.r_k[h * N + j];
-      for (int j = 0; j < N; ++j) y[h * N + j] += bonus * v[h * N + j];
-    }
-    for (int c = 0; c < C; ++c) y[c] *= g[c];
+    ctx.kt.wkv_output(consts, row(ws.y, t), row(ws.r, t), row(ws.k, t), row(ws.v, t), row(ws.g, t));
   });
   run({{ws.y, ldc, &blk.O, x, ldc, Epilogue::Accumulate}});  // x += y O
   if (ctx.trace) (*ctx.trace)(layer, kTraceAfterAtt, x, rows);

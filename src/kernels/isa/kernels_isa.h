@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/dispatch.h"
+
 namespace rwkv::isa {
 
 #define RWKV_DECLARE_KERNELS(SUFFIX)                                                                         \
@@ -22,7 +24,11 @@ namespace rwkv::isa {
   void decay_##SUFFIX(const float* bias, float* z, std::size_t n);                                           \
   void layer_norm_##SUFFIX(const float* x, float* y, int n, const float* w, const float* b, float eps);      \
   void token_mix_##SUFFIX(const float* u, const float* prev, std::size_t n, int outputs,                     \
-                          const float* const* mix, float* const* out);
+                          const float* const* mix, float* const* out);                                       \
+  void wkv_inputs_##SUFFIX(const WkvRowConsts& c, float* dec, float* a, float* k, float* kk, float* v,       \
+                           float* v_first, float* vgate);                                                    \
+  void wkv_output_##SUFFIX(const WkvRowConsts& c, float* y, const float* r, const float* k, const float* v,  \
+                           const float* g);
 
 RWKV_DECLARE_KERNELS(generic)
 RWKV_DECLARE_KERNELS(avx2)
