@@ -57,18 +57,16 @@ struct KernelTable {
   void (*to_bf16)(const float* x, std::uint16_t* out, int n, int padded);
   // In-place activation over n floats: kind 0 = tanh, 1 = sigmoid, 2 = relu(x)^2.
   void (*activate)(int kind, float* x, std::size_t n);
-  // z[i] = exp(-e^(-1/2) * sigmoid(bias[i] + z[i])) (the RWKV-7 decay), in place.
-  void (*decay)(const float* bias, float* z, std::size_t n);
   // LayerNorm over n channels (eps inside the square root), y may alias x.
   void (*layer_norm)(const float* x, float* y, int n, const float* w, const float* b, float eps);
   // Token shift: out[i][c] = u[c] + (prev[c] - u[c]) * mix[i][c] for i in [0, outputs), c in [0, n); a null
   // prev counts as zeros (a sequence's first token). Outputs must not overlap the inputs.
   void (*token_mix)(const float* u, const float* prev, std::size_t n, int outputs, const float* const* mix,
                     float* const* out);
-  // One row's WKV inputs, in place: dec = decay(w0 + dec) (as `decay`); a = sigmoid(a + a0); kk = k * k_k
-  // normalised per head of 64 (L2, norm floored at 1e-12); k = k * (1 + (a - 1) * k_a); then with a value
-  // gate (layers after the first): vgate = sigmoid(vgate + v0), v = v + (v_first - v) * vgate; without
-  // (vgate null, the first layer): v_first = v.
+  // One row's WKV inputs, in place: dec = exp(-e^(-1/2) sigmoid(w0 + dec)) (the decay); a = sigmoid(a + a0);
+  // kk = k * k_k normalised per head of 64 (L2, norm floored at 1e-12); k = k * (1 + (a - 1) * k_a); then
+  // with a value gate (layers after the first): vgate = sigmoid(vgate + v0), v = v + (v_first - v) * vgate;
+  // without (vgate null, the first layer): v_first = v.
   void (*wkv_inputs)(const WkvRowConsts& c, float* dec, float* a, float* k, float* kk, float* v,
                      float* v_first, float* vgate);
   // One row's attention output, in place, per head of 64: y = (GroupNorm(y) + sum(r * k * r_k) v) * g.

@@ -21,7 +21,6 @@ namespace rwkv::isa {
                              const float* scales, float* C, std::size_t ldc, int n_valid);                   \
   void to_bf16_##SUFFIX(const float* x, std::uint16_t* out, int n, int padded);                              \
   void activate_##SUFFIX(int kind, float* x, std::size_t n);                                                 \
-  void decay_##SUFFIX(const float* bias, float* z, std::size_t n);                                           \
   void layer_norm_##SUFFIX(const float* x, float* y, int n, const float* w, const float* b, float eps);      \
   void token_mix_##SUFFIX(const float* u, const float* prev, std::size_t n, int outputs,                     \
                           const float* const* mix, float* const* out);                                       \
