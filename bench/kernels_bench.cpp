@@ -25,13 +25,17 @@ std::vector<float> random_vec(std::size_t n) {
 // C = A · B at the shape in state.range(0..3) (M, K, N, threads). With `cold_weights`, each iteration
 // multiplies by the next of enough copies of B to fill 256 MB, so the weights come from memory as in the
 // model (whose 0.1B fp32 weights are 344 MB) instead of from cache.
-void run_gemm(benchmark::State& state, rwkv::WeightPrecision prec, bool cold_weights) {
+// `zero_pct` percent of A's entries (chosen at random) are zero, as in a ReLU² output.
+void run_gemm(benchmark::State& state, rwkv::WeightPrecision prec, bool cold_weights, int zero_pct = 0) {
   const int M = static_cast<int>(state.range(0)), K = static_cast<int>(state.range(1)),
             N = static_cast<int>(state.range(2));
   const int threads = static_cast<int>(state.range(3));
   const auto& kt = rwkv::kernels_for(rwkv::select_isa());
   rwkv::ThreadPool pool(threads);
   auto A = random_vec(static_cast<std::size_t>(M) * K), B = random_vec(static_cast<std::size_t>(K) * N);
+  std::mt19937 rng(2);
+  for (float& x : A)
+    if (static_cast<int>(rng() % 100) < zero_pct) x = 0.0f;
   std::vector<float> C(static_cast<std::size_t>(M) * N);
   std::vector<rwkv::PackedMatrix> weights{rwkv::PackedMatrix::from_rows(B.data(), K, N, prec)};
   while (cold_weights && weights.size() * weights[0].bytes() < (std::size_t{256} << 20))
@@ -107,6 +111,20 @@ BENCHMARK_CAPTURE(BM_GemmEpilogue, accumulate, rwkv::Epilogue::Accumulate)->Args
 BENCHMARK_CAPTURE(BM_GemmColdWeights, fp32, rwkv::WeightPrecision::F32)->Apply(ColdShapes);
 BENCHMARK_CAPTURE(BM_GemmColdWeights, bf16, rwkv::WeightPrecision::BF16)->Apply(ColdShapes);
 BENCHMARK_CAPTURE(BM_GemmColdWeights, int8, rwkv::WeightPrecision::Int8)->Apply(ColdShapes);
+
+// Decode's FFN value product (one row, 3072 x 768, weights from memory, 2 threads) with a share of zeros in
+// the row: a one-row tile sums only the non-zero entries (KernelTable::gemm_row_sparse), so the time
+// should fall with the share (0: dense; about 50 for the ReLU² of a random model).
+void BM_GemmZerosInRow(benchmark::State& state, rwkv::WeightPrecision prec) {
+  run_gemm(state, prec, true, static_cast<int>(state.range(4)));
+}
+void ZeroShares(benchmark::internal::Benchmark* b) {
+  for (int zeros : {0, 50, 90}) b->Args({1, 3072, 768, 2, zeros});
+  b->ArgNames({"M", "K", "N", "threads", "zero_pct"})->UseRealTime();
+}
+BENCHMARK_CAPTURE(BM_GemmZerosInRow, fp32, rwkv::WeightPrecision::F32)->Apply(ZeroShares);
+BENCHMARK_CAPTURE(BM_GemmZerosInRow, bf16, rwkv::WeightPrecision::BF16)->Apply(ZeroShares);
+BENCHMARK_CAPTURE(BM_GemmZerosInRow, int8, rwkv::WeightPrecision::Int8)->Apply(ZeroShares);
 
 void BM_Wkv7(benchmark::State& state) {
   const int T = static_cast<int>(state.range(0));

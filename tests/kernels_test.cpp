@@ -85,6 +85,90 @@ TEST_P(KernelIsa, GemmRowsIndependentOfBatch) {
   }
 }
 
+// A row with zeros (a ReLU² output) alone or last in a batch takes the one-row tiles that skip its zeros
+// (KernelTable::gemm_row_sparse): it must come out bit for bit as inside a full batch, in every precision,
+// whatever its share of zeros (including none, all, and negative zeros).
+TEST_P(KernelIsa, GemmRowWithZerosIndependentOfBatch) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(23);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  ThreadPool pool1(1), pool2(2);
+  for (int K : {1, 7, 96, 131}) {
+    const int N = 208, M = 37;
+    const std::size_t lda = static_cast<std::size_t>(K) + 1;
+    auto A = random_vec(M * lda + 1, rng);
+    for (int m = 0; m < M; ++m) {
+      const float zeros = m == 0 ? 0.0f : m == 1 ? 1.0f : m % 4 == 0 ? 0.1f : 0.8f;
+      for (int k = 0; k < K; ++k)
+        if (u(rng) < zeros) A[1 + m * lda + k] = (k % 3 == 0) ? -0.0f : 0.0f;
+    }
+    auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
+    for (WeightPrecision prec : {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8}) {
+      SCOPED_TRACE(std::string(precision_name(prec)) + " K=" + std::to_string(K));
+      const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, prec);
+      std::vector<float> full(static_cast<std::size_t>(M) * N);
+      gemm(kt, pool2, M, A.data() + 1, lda, P, full.data(), N);
+      for (int rows : {1, 9}) {  // alone, and last of nine (a one-row tile after a full one)
+        for (int m = 0; m + rows <= M; ++m) {
+          std::vector<float> part(static_cast<std::size_t>(rows) * N);
+          gemm(kt, pool2, rows, A.data() + 1 + m * lda, lda, P, part.data(), N);
+          for (std::size_t i = 0; i < part.size(); ++i)
+            ASSERT_EQ(part[i], full[static_cast<std::size_t>(m) * N + i]) << "rows " << rows << " at " << m;
+        }
+      }
+    }
+  }
+}
+
+// The skipping kernels themselves, called with the non-zero k of a row: the same bits as the dense
+// one-row tile over the whole row, for every width, with a misaligned row and a partial last panel.
+TEST_P(KernelIsa, RowSparseKernelsMatchDenseOneRowTiles) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  const int K = 133, N = 8 * 16 - 5;
+  auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
+  auto a = random_vec(K + 1, rng);
+  for (int k = 0; k < K; ++k)
+    if (u(rng) < 0.5f) a[1 + k] = 0.0f;
+  std::vector<int> ks;
+  for (int k = 0; k < K; ++k)
+    if (a[1 + k] != 0.0f) ks.push_back(k);
+  const PackedMatrix F = PackedMatrix::from_rows(B.data(), K, N, WeightPrecision::F32);
+  const PackedMatrix Q = PackedMatrix::from_rows(B.data(), K, N, WeightPrecision::Int8);
+  const PackedMatrix H = PackedMatrix::from_rows(B.data(), K, N, WeightPrecision::BF16);
+  const int KP = H.k_pairs();
+  std::vector<std::uint16_t> ab(2 * KP + 1);
+  kt.to_bf16(a.data() + 1, ab.data() + 1, K, 2 * KP);  // misaligned by one bf16
+  std::vector<int> kps;
+  for (int kp = 0; kp < KP; ++kp)
+    if (((ab[1 + 2 * kp] | ab[2 + 2 * kp]) & 0x7fffu) != 0) kps.push_back(kp);
+  ASSERT_LT(ks.size(), std::size_t(K));
+  ASSERT_LT(kps.size(), std::size_t(KP));
+  for (int np : {1, 2, 4, 8}) {
+    const int n_valid = std::min(np * 16, N);
+    std::vector<float> dense(np * 16, -1.0f), sparse(np * 16, -2.0f);
+    const int nk = static_cast<int>(ks.size()), nkp = static_cast<int>(kps.size());
+    kt.gemm_tile(1, np, K, a.data() + 1, K, F.panel(0), dense.data(), 0, n_valid);
+    kt.gemm_row_sparse(np, nk, ks.data(), a.data() + 1, K, F.panel(0), sparse.data(), n_valid);
+    EXPECT_EQ(std::vector<float>(sparse.begin(), sparse.begin() + n_valid),
+              std::vector<float>(dense.begin(), dense.begin() + n_valid))
+        << "fp32 np=" << np;
+    kt.gemm_tile_i8(1, np, K, a.data() + 1, K, Q.panel_i8(0), Q.panel_scales(0), dense.data(), 0, n_valid);
+    kt.gemm_row_sparse_i8(np, nk, ks.data(), a.data() + 1, K, Q.panel_i8(0), Q.panel_scales(0), sparse.data(),
+                          n_valid);
+    EXPECT_EQ(std::vector<float>(sparse.begin(), sparse.begin() + n_valid),
+              std::vector<float>(dense.begin(), dense.begin() + n_valid))
+        << "int8 np=" << np;
+    kt.gemm_tile_bf16(1, np, KP, ab.data() + 1, 2 * KP, H.panel_bf16(0), dense.data(), 0, n_valid);
+    kt.gemm_row_sparse_bf16(np, nkp, kps.data(), ab.data() + 1, KP, H.panel_bf16(0), sparse.data(), n_valid);
+    EXPECT_EQ(std::vector<float>(sparse.begin(), sparse.begin() + n_valid),
+              std::vector<float>(dense.begin(), dense.begin() + n_valid))
+        << "bf16 np=" << np;
+    EXPECT_NE(dense[0], -1.0f);
+  }
+}
+
 // Each epilogue equals a plain product followed by the same operation, for every tile shape.
 TEST_P(KernelIsa, GemmEpiloguesMatchProductThenOperation) {
   const KernelTable& kt = kernels_for(GetParam());

@@ -72,6 +72,18 @@ struct KernelTable {
   // One row's attention output, in place, per head of 64: y = (GroupNorm(y) + sum(r * k * r_k) v) * g.
   void (*wkv_output)(const WkvRowConsts& c, float* y, const float* r, const float* k, const float* v,
                      const float* g);
+  // One-row tiles (np <= 8 panels) that sum only the listed k of the row a (ascending; the row is zero
+  // at every other k), reading only those weight rows (in decode, the FFN value rows under the zeros of
+  // the ReLU²). Adding a zero product leaves an fp32 sum unchanged, so C is gemm_tile's with
+  // mr = 1 for finite weights (bit for bit, but for the sign of a sum that underflowed to zero).
+  void (*gemm_row_sparse)(int np, int nk, const int* ks, const float* a, int K, const float* Bp, float* C,
+                          int n_valid);
+  // The same over k pairs (kps lists the pairs with a non-zero half) of a bf16 row (gemm_tile_bf16's A).
+  void (*gemm_row_sparse_bf16)(int np, int nk, const int* kps, const std::uint16_t* a, int KP,
+                               const std::uint16_t* Bp, float* C, int n_valid);
+  // The same with int8 weights and their column scales (gemm_tile_i8's B).
+  void (*gemm_row_sparse_i8)(int np, int nk, const int* ks, const float* a, int K, const std::int8_t* Bp,
+                             const float* scales, float* C, int n_valid);
 };
 
 enum ActKind : int { kActTanh = 0, kActSigmoid = 1, kActReluSquared = 2 };

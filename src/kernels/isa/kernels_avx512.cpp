@@ -33,6 +33,27 @@ struct Bf16TileAvx512 {
   }
 };
 
+template <int NP>
+struct Bf16RowSparseAvx512 {
+  static void run(int nk, const int* kps, const std::uint16_t* a, int KP, const std::uint16_t* Bp, float* C,
+                  int n_valid) {
+    __m512 acc[NP];
+    for (int p = 0; p < NP; ++p) acc[p] = _mm512_setzero_ps();
+    const std::size_t panel_stride = static_cast<std::size_t>(KP) * 32;
+    for (int i = 0; i < nk; ++i) {
+      const std::size_t kp = static_cast<std::size_t>(kps[i]);
+      prefetch_listed_rows<NP>(Bp, panel_stride, kps, i, nk, 32);
+      std::int32_t pair;
+      std::memcpy(&pair, a + 2 * kp, 4);
+      const __m512bh av = reinterpret_cast<__m512bh>(_mm512_set1_epi32(pair));
+      for (int p = 0; p < NP; ++p)
+        acc[p] = _mm512_dpbf16_ps(
+            acc[p], av, reinterpret_cast<__m512bh>(_mm512_loadu_si512(Bp + p * panel_stride + kp * 32)));
+    }
+    store_tile<1, NP>(static_cast<const void*>(acc), C, 0, n_valid);
+  }
+};
+
 }  // namespace
 
 namespace rwkv::isa {
@@ -42,6 +63,11 @@ RWKV_DEFINE_COMMON_KERNELS(avx512)
 void gemm_tile_bf16_avx512(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,
                            const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid) {
   dispatch_tile<Bf16TileAvx512>(mr, np, KP, A, lda, Bp, C, ldc, n_valid);
+}
+
+void gemm_row_sparse_bf16_avx512(int np, int nk, const int* kps, const std::uint16_t* a, int KP,
+                                 const std::uint16_t* Bp, float* C, int n_valid) {
+  dispatch_row<Bf16RowSparseAvx512>(np, nk, kps, a, KP, Bp, C, n_valid);
 }
 
 }  // namespace rwkv::isa

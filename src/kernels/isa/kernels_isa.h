@@ -19,6 +19,12 @@ namespace rwkv::isa {
                                const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid);             \
   void gemm_tile_i8_##SUFFIX(int mr, int np, int K, const float* A, std::size_t lda, const std::int8_t* Bp,  \
                              const float* scales, float* C, std::size_t ldc, int n_valid);                   \
+  void gemm_row_sparse_##SUFFIX(int np, int nk, const int* ks, const float* a, int K, const float* Bp,       \
+                                float* C, int n_valid);                                                      \
+  void gemm_row_sparse_bf16_##SUFFIX(int np, int nk, const int* kps, const std::uint16_t* a, int KP,         \
+                                     const std::uint16_t* Bp, float* C, int n_valid);                        \
+  void gemm_row_sparse_i8_##SUFFIX(int np, int nk, const int* ks, const float* a, int K,                     \
+                                   const std::int8_t* Bp, const float* scales, float* C, int n_valid);       \
   void to_bf16_##SUFFIX(const float* x, std::uint16_t* out, int n, int padded);                              \
   void activate_##SUFFIX(int kind, float* x, std::size_t n);                                                 \
   void layer_norm_##SUFFIX(const float* x, float* y, int n, const float* w, const float* b, float eps);      \
