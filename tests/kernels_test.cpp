@@ -121,7 +121,8 @@ TEST_P(KernelIsa, GemmRowWithZerosIndependentOfBatch) {
 }
 
 // The skipping kernels themselves, called with the non-zero k of a row: the same bits as the dense
-// one-row tile over the whole row, for every width, with a misaligned row and a partial last panel.
+// one-row tile over the whole row, for every width and epilogue, with a misaligned row and a partial
+// last panel.
 TEST_P(KernelIsa, RowSparseKernelsMatchDenseOneRowTiles) {
   const KernelTable& kt = kernels_for(GetParam());
   std::mt19937 rng(29);
@@ -145,67 +146,81 @@ TEST_P(KernelIsa, RowSparseKernelsMatchDenseOneRowTiles) {
     if (((ab[1 + 2 * kp] | ab[2 + 2 * kp]) & 0x7fffu) != 0) kps.push_back(kp);
   ASSERT_LT(ks.size(), std::size_t(K));
   ASSERT_LT(kps.size(), std::size_t(KP));
-  for (int np : {1, 2, 4, 8}) {
-    const int n_valid = std::min(np * 16, N);
-    std::vector<float> dense(np * 16, -1.0f), sparse(np * 16, -2.0f);
-    const int nk = static_cast<int>(ks.size()), nkp = static_cast<int>(kps.size());
-    kt.gemm_tile(1, np, K, a.data() + 1, K, F.panel(0), dense.data(), 0, n_valid);
-    kt.gemm_row_sparse(np, nk, ks.data(), a.data() + 1, K, F.panel(0), sparse.data(), n_valid);
-    EXPECT_EQ(std::vector<float>(sparse.begin(), sparse.begin() + n_valid),
-              std::vector<float>(dense.begin(), dense.begin() + n_valid))
-        << "fp32 np=" << np;
-    kt.gemm_tile_i8(1, np, K, a.data() + 1, K, Q.panel_i8(0), Q.panel_scales(0), dense.data(), 0, n_valid);
-    kt.gemm_row_sparse_i8(np, nk, ks.data(), a.data() + 1, K, Q.panel_i8(0), Q.panel_scales(0), sparse.data(),
-                          n_valid);
-    EXPECT_EQ(std::vector<float>(sparse.begin(), sparse.begin() + n_valid),
-              std::vector<float>(dense.begin(), dense.begin() + n_valid))
-        << "int8 np=" << np;
-    kt.gemm_tile_bf16(1, np, KP, ab.data() + 1, 2 * KP, H.panel_bf16(0), dense.data(), 0, n_valid);
-    kt.gemm_row_sparse_bf16(np, nkp, kps.data(), ab.data() + 1, KP, H.panel_bf16(0), sparse.data(), n_valid);
-    EXPECT_EQ(std::vector<float>(sparse.begin(), sparse.begin() + n_valid),
-              std::vector<float>(dense.begin(), dense.begin() + n_valid))
-        << "bf16 np=" << np;
-    EXPECT_NE(dense[0], -1.0f);
+  const int nk = static_cast<int>(ks.size()), nkp = static_cast<int>(kps.size());
+  for (Epilogue e : {Epilogue::Store, Epilogue::Accumulate, Epilogue::ReluSquared, Epilogue::Tanh}) {
+    for (int np : {1, 2, 4, 8}) {
+      SCOPED_TRACE("np=" + std::to_string(np) + " epilogue " + std::to_string(static_cast<int>(e)));
+      const int n_valid = std::min(np * 16, N);
+      // Accumulate adds to what C holds (the same in both); the others must overwrite different values.
+      const bool acc = e == Epilogue::Accumulate;
+      std::vector<float> dense(np * 16, acc ? 0.25f : -1.0f), sparse(np * 16, acc ? 0.25f : -2.0f);
+      auto expect_same = [&](const char* what) {
+        EXPECT_EQ(std::vector<float>(sparse.begin(), sparse.begin() + n_valid),
+                  std::vector<float>(dense.begin(), dense.begin() + n_valid))
+            << what;
+        EXPECT_NE(dense[0], acc ? 0.25f : -1.0f) << what;
+        if (n_valid < np * 16) {
+          EXPECT_EQ(dense[n_valid], acc ? 0.25f : -1.0f) << what << ": wrote past n_valid";
+        }
+      };
+      kt.gemm_tile(1, np, K, a.data() + 1, K, F.panel(0), dense.data(), 0, n_valid, e);
+      kt.gemm_row_sparse(np, nk, ks.data(), a.data() + 1, K, F.panel(0), sparse.data(), n_valid, e);
+      expect_same("fp32");
+      std::fill(dense.begin(), dense.end(), acc ? 0.25f : -1.0f);
+      std::fill(sparse.begin(), sparse.end(), acc ? 0.25f : -2.0f);
+      kt.gemm_tile_i8(1, np, K, a.data() + 1, K, Q.panel_i8(0), Q.panel_scales(0), dense.data(), 0, n_valid,
+                      e);
+      kt.gemm_row_sparse_i8(np, nk, ks.data(), a.data() + 1, K, Q.panel_i8(0), Q.panel_scales(0),
+                            sparse.data(), n_valid, e);
+      expect_same("int8");
+      std::fill(dense.begin(), dense.end(), acc ? 0.25f : -1.0f);
+      std::fill(sparse.begin(), sparse.end(), acc ? 0.25f : -2.0f);
+      kt.gemm_tile_bf16(1, np, KP, ab.data() + 1, 2 * KP, H.panel_bf16(0), dense.data(), 0, n_valid, e);
+      kt.gemm_row_sparse_bf16(np, nkp, kps.data(), ab.data() + 1, KP, H.panel_bf16(0), sparse.data(), n_valid,
+                              e);
+      expect_same("bf16");
+    }
   }
 }
 
-// Each epilogue equals a plain product followed by the same operation, for every tile shape.
+// Each epilogue equals a plain product followed by the same operation, for every tile shape and
+// precision: bit for bit for the residual sum and relu², within the vector exp's error for tanh/sigmoid.
 TEST_P(KernelIsa, GemmEpiloguesMatchProductThenOperation) {
   const KernelTable& kt = kernels_for(GetParam());
   std::mt19937 rng(17);
   ThreadPool pool(2);
   const int K = 40, N = 161;
-  for (int M : {1, 2, 9, 70}) {
-    auto A = random_vec(static_cast<std::size_t>(M) * K, rng, 0.3f);
-    auto B = random_vec(static_cast<std::size_t>(K) * N, rng, 0.3f);
-    auto init = random_vec(static_cast<std::size_t>(M) * N, rng);
-    const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N);
-    std::vector<float> plain(static_cast<std::size_t>(M) * N);
-    gemm(kt, pool, M, A.data(), K, P, plain.data(), N);
-    for (Epilogue e : {Epilogue::Tanh, Epilogue::Sigmoid, Epilogue::ReluSquared, Epilogue::Accumulate}) {
-      std::vector<float> got = init;
-      gemm(kt, pool, M, A.data(), K, P, got.data(), N, nullptr, e);
-      for (std::size_t i = 0; i < got.size(); ++i) {
-        const double x = plain[i];
-        double want = 0;
-        switch (e) {
-          case Epilogue::Tanh:
-            want = std::tanh(x);
-            break;
-          case Epilogue::Sigmoid:
-            want = 1 / (1 + std::exp(-x));
-            break;
-          case Epilogue::ReluSquared:
-            want = x > 0 ? x * x : 0;
-            break;
-          case Epilogue::Accumulate:
-            want = double(init[i]) + x;
-            break;
-          case Epilogue::Store:
-            break;
+  for (WeightPrecision prec : {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8}) {
+    for (int M : {1, 2, 9, 70}) {
+      SCOPED_TRACE(std::string(precision_name(prec)) + " M=" + std::to_string(M));
+      auto A = random_vec(static_cast<std::size_t>(M) * K, rng, 0.3f);
+      auto B = random_vec(static_cast<std::size_t>(K) * N, rng, 0.3f);
+      auto init = random_vec(static_cast<std::size_t>(M) * N, rng);
+      const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, prec);
+      std::vector<float> plain(static_cast<std::size_t>(M) * N);
+      gemm(kt, pool, M, A.data(), K, P, plain.data(), N);
+      for (Epilogue e : {Epilogue::Tanh, Epilogue::Sigmoid, Epilogue::ReluSquared, Epilogue::Accumulate}) {
+        std::vector<float> got = init;
+        gemm(kt, pool, M, A.data(), K, P, got.data(), N, nullptr, e);
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          const float x = plain[i];
+          switch (e) {
+            case Epilogue::Tanh:
+              ASSERT_NEAR(got[i], std::tanh(double(x)), 2e-6) << "tanh at " << i;
+              break;
+            case Epilogue::Sigmoid:
+              ASSERT_NEAR(got[i], 1 / (1 + std::exp(-double(x))), 2e-6) << "sigmoid at " << i;
+              break;
+            case Epilogue::ReluSquared:
+              ASSERT_EQ(got[i], x > 0 ? x * x : 0.0f) << "relu² at " << i;
+              break;
+            case Epilogue::Accumulate:
+              ASSERT_EQ(got[i], init[i] + x) << "accumulate at " << i;
+              break;
+            case Epilogue::Store:
+              break;
+          }
         }
-        ASSERT_NEAR(got[i], want, 2e-6 * (1 + std::fabs(want)))
-            << "M=" << M << " epilogue " << int(e) << " at " << i;
       }
     }
   }

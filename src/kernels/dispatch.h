@@ -29,14 +29,18 @@ struct WkvRowConsts {
   float eps;  // of the per-head GroupNorm
 };
 
+// What a matrix-product tile does with each finished output element (after its full k sum): stores it,
+// passes it through an activation, or adds it to what C already holds (a residual update: C + sum).
+enum class Epilogue { Store, Tanh, Sigmoid, ReluSquared, Accumulate };
+
 // Micro-kernels implemented per ISA. All take fp32 data; pointers need no alignment.
 struct KernelTable {
   Isa isa;
-  // C[m, n0:n0+16*np] = A[m, 0:K] · Bpanels, for rows m in [0, mr) (mr <= 8) and np panels (np <= 2).
-  // Bp points at panel p's K×16 block; panels are contiguous with stride K*16. n_valid limits the
-  // columns written in the last panel (1..16*np).
+  // C[m, n0:n0+16*np] = epi(A[m, 0:K] · Bpanels), for rows m in [0, mr) (mr <= 8) and np panels (np <= 2;
+  // one- and two-row tiles up to 8 and 4). Bp points at panel p's K×16 block; panels are contiguous with
+  // stride K*16. n_valid limits the columns written in the last panel (1..16*np).
   void (*gemm_tile)(int mr, int np, int K, const float* A, std::size_t lda, const float* Bp, float* C,
-                    std::size_t ldc, int n_valid);
+                    std::size_t ldc, int n_valid, Epilogue epi);
   // WKV-7 over T tokens of one head (N = 64). S is the head's state [i=value][j=key], updated in place.
   // Per token t, inputs are rows of 64 at stride `stride` floats: r, decay d, k (modified), v, kk (the
   // normalised key) and a. Output y rows (same stride) are written.
@@ -48,15 +52,13 @@ struct KernelTable {
   // bf16 GEMM tile: A holds bf16 rows (row stride lda elements, k pairs adjacent, zero-padded to 2*KP),
   // Bp the panels' KP × 16 × 2 bf16 blocks (panel stride KP*32). fp32 accumulation. Same C contract.
   void (*gemm_tile_bf16)(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,
-                         const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid);
+                         const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid, Epilogue epi);
   // int8-weight tile: Bp holds panels of K × 16 int8 (panel stride K*16 bytes), scales 16 fp32 per panel
-  // (panel stride 16). C = (A · widen(Bp)) * scale per column, fp32 accumulation. Same C contract.
+  // (panel stride 16). C = epi((A · widen(Bp)) * scale per column), fp32 accumulation. Same C contract.
   void (*gemm_tile_i8)(int mr, int np, int K, const float* A, std::size_t lda, const std::int8_t* Bp,
-                       const float* scales, float* C, std::size_t ldc, int n_valid);
+                       const float* scales, float* C, std::size_t ldc, int n_valid, Epilogue epi);
   // Rounds n floats to bf16 (nearest even), writing `padded` values (the rest zero).
   void (*to_bf16)(const float* x, std::uint16_t* out, int n, int padded);
-  // In-place activation over n floats: kind 0 = tanh, 1 = sigmoid, 2 = relu(x)^2.
-  void (*activate)(int kind, float* x, std::size_t n);
   // LayerNorm over n channels (eps inside the square root), y may alias x.
   void (*layer_norm)(const float* x, float* y, int n, const float* w, const float* b, float eps);
   // Token shift: out[i][c] = u[c] + (prev[c] - u[c]) * mix[i][c] for i in [0, outputs), c in [0, n); a null
@@ -77,16 +79,14 @@ struct KernelTable {
   // the ReLU²). Adding a zero product leaves an fp32 sum unchanged, so C is gemm_tile's with
   // mr = 1 for finite weights (bit for bit, but for the sign of a sum that underflowed to zero).
   void (*gemm_row_sparse)(int np, int nk, const int* ks, const float* a, int K, const float* Bp, float* C,
-                          int n_valid);
+                          int n_valid, Epilogue epi);
   // The same over k pairs (kps lists the pairs with a non-zero half) of a bf16 row (gemm_tile_bf16's A).
   void (*gemm_row_sparse_bf16)(int np, int nk, const int* kps, const std::uint16_t* a, int KP,
-                               const std::uint16_t* Bp, float* C, int n_valid);
+                               const std::uint16_t* Bp, float* C, int n_valid, Epilogue epi);
   // The same with int8 weights and their column scales (gemm_tile_i8's B).
   void (*gemm_row_sparse_i8)(int np, int nk, const int* ks, const float* a, int K, const std::int8_t* Bp,
-                             const float* scales, float* C, int n_valid);
+                             const float* scales, float* C, int n_valid, Epilogue epi);
 };
-
-enum ActKind : int { kActTanh = 0, kActSigmoid = 1, kActReluSquared = 2 };
 
 const KernelTable& kernels_for(Isa isa);  // throws rwkv::Error if not supported by this CPU
 

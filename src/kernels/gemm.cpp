@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "io/tensor.h"
 #include "io/tensor_rows.h"
@@ -19,7 +18,6 @@ constexpr int kTilePanels = 2;  // 16-column panels per micro-kernel call
 constexpr int kBlockRows = 64;  // rows per parallel task
 // Panels per tile for a one-row tile (half as many for two rows): independent FMA chains for decode.
 constexpr int kSmallTilePanels = 8;
-static_assert(kSmallTilePanels <= kTileRows * kTilePanels, "epilogue buffer holds a wide tile");
 constexpr int kBlockPanels = 8;  // panels per parallel task (128 columns)
 // A one-row tile whose A row is at least 1/kSparseRowZeros zeros (bf16: zero k pairs) sums only its
 // non-zero entries (KernelTable::gemm_row_sparse). With the weights streamed from memory, as in decode,
@@ -209,69 +207,36 @@ void list_nonzero(PreparedJob& pj, int m) {
   list_if_sparse(pj, m, static_cast<std::size_t>(j.B->K()), [row](std::size_t k) { return row[k] == 0.0f; });
 }
 
-void tile(const KernelTable& kt, const PreparedJob& pj, int m, int mr, int p, int np, int n_valid, float* c,
-          std::size_t ldc) {
+// One tile of the job's product, through its epilogue, into C.
+void tile(const KernelTable& kt, const PreparedJob& pj, int m, int mr, int p, int np, int n_valid) {
   const GemmJob& j = *pj.job;
   const PackedMatrix& B = *j.B;
+  const Epilogue epi = j.epilogue;
+  float* c = j.C + static_cast<std::size_t>(m) * j.ldc + static_cast<std::size_t>(p) * 16;
   if (mr == 1 && m == pj.sparse_row) {
     const int nk = static_cast<int>(pj.nonzero.size());
     const int* ks = pj.nonzero.data();
     const float* a = j.A + static_cast<std::size_t>(m) * j.lda;
     switch (B.precision()) {
       case WeightPrecision::F32:
-        return kt.gemm_row_sparse(np, nk, ks, a, B.K(), B.panel(p), c, n_valid);
+        return kt.gemm_row_sparse(np, nk, ks, a, B.K(), B.panel(p), c, n_valid, epi);
       case WeightPrecision::BF16:
         return kt.gemm_row_sparse_bf16(np, nk, ks, pj.a_bf16 + static_cast<std::size_t>(m) * pj.ldab,
-                                       B.k_pairs(), B.panel_bf16(p), c, n_valid);
+                                       B.k_pairs(), B.panel_bf16(p), c, n_valid, epi);
       case WeightPrecision::Int8:
-        return kt.gemm_row_sparse_i8(np, nk, ks, a, B.K(), B.panel_i8(p), B.panel_scales(p), c, n_valid);
+        return kt.gemm_row_sparse_i8(np, nk, ks, a, B.K(), B.panel_i8(p), B.panel_scales(p), c, n_valid, epi);
     }
   }
   switch (B.precision()) {
     case WeightPrecision::F32:
-      kt.gemm_tile(mr, np, B.K(), j.A + static_cast<std::size_t>(m) * j.lda, j.lda, B.panel(p), c, ldc,
-                   n_valid);
-      return;
+      return kt.gemm_tile(mr, np, B.K(), j.A + static_cast<std::size_t>(m) * j.lda, j.lda, B.panel(p), c,
+                          j.ldc, n_valid, epi);
     case WeightPrecision::BF16:
-      kt.gemm_tile_bf16(mr, np, B.k_pairs(), pj.a_bf16 + static_cast<std::size_t>(m) * pj.ldab, pj.ldab,
-                        B.panel_bf16(p), c, ldc, n_valid);
-      return;
+      return kt.gemm_tile_bf16(mr, np, B.k_pairs(), pj.a_bf16 + static_cast<std::size_t>(m) * pj.ldab,
+                               pj.ldab, B.panel_bf16(p), c, j.ldc, n_valid, epi);
     case WeightPrecision::Int8:
-      kt.gemm_tile_i8(mr, np, B.K(), j.A + static_cast<std::size_t>(m) * j.lda, j.lda, B.panel_i8(p),
-                      B.panel_scales(p), c, ldc, n_valid);
-      return;
-  }
-}
-
-// Computes one tile into a local buffer, applies the epilogue, and writes the valid columns to C.
-void tile_with_epilogue(const KernelTable& kt, const PreparedJob& pj, int m, int mr, int p, int np,
-                        int n_valid) {
-  const GemmJob& j = *pj.job;
-  float* c = j.C + static_cast<std::size_t>(m) * j.ldc + static_cast<std::size_t>(p) * 16;
-  if (j.epilogue == Epilogue::Store) return tile(kt, pj, m, mr, p, np, n_valid, c, j.ldc);
-  alignas(64) float buf[kTileRows * kTilePanels * 16];
-  const int kW = np * 16;  // mr * np <= kTileRows * kTilePanels (wide tiles have one or two rows)
-  tile(kt, pj, m, mr, p, np, kW, buf, static_cast<std::size_t>(kW));
-  for (int r = 0; r < mr; ++r) {
-    float* b = buf + r * kW;
-    float* out = c + static_cast<std::size_t>(r) * j.ldc;
-    switch (j.epilogue) {
-      case Epilogue::Tanh:
-        kt.activate(kActTanh, b, kW);
-        break;
-      case Epilogue::Sigmoid:
-        kt.activate(kActSigmoid, b, kW);
-        break;
-      case Epilogue::ReluSquared:
-        kt.activate(kActReluSquared, b, kW);
-        break;
-      case Epilogue::Accumulate:
-        for (int n = 0; n < n_valid; ++n) out[n] += b[n];
-        continue;
-      case Epilogue::Store:
-        break;
-    }
-    std::memcpy(out, b, sizeof(float) * static_cast<std::size_t>(n_valid));
+      return kt.gemm_tile_i8(mr, np, B.K(), j.A + static_cast<std::size_t>(m) * j.lda, j.lda, B.panel_i8(p),
+                             B.panel_scales(p), c, j.ldc, n_valid, epi);
   }
 }
 
@@ -337,14 +302,14 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
       const int np = std::min(kTilePanels, p_end - p);
       const int n_valid = std::min(np * 16, B.N() - p * 16);
       for (int m = m_begin; m < m_small; m += kTileRows)
-        tile_with_epilogue(kt, pj, m, std::min(kTileRows, m_small - m), p, np, n_valid);
+        tile(kt, pj, m, std::min(kTileRows, m_small - m), p, np, n_valid);
     }
     if (m_small < m_end) {
       const int mr = m_end - m_small, wide = kSmallTilePanels / mr;
       for (int p = cb * kBlockPanels, np = 0; p < p_end; p += np) {
         np = std::min(wide, p_end - p);
         np = np >= 8 ? 8 : np >= 4 ? 4 : np >= 2 ? 2 : 1;  // the widths the micro-kernels have
-        tile_with_epilogue(kt, pj, m_small, mr, p, np, std::min(np * 16, B.N() - p * 16));
+        tile(kt, pj, m_small, mr, p, np, std::min(np * 16, B.N() - p * 16));
       }
     }
   };

@@ -76,10 +76,6 @@ struct GemmScratch {
   AlignedVector<std::uint16_t> a_bf16;
 };
 
-// What happens to each finished output element (after its full k sum): stored, passed through an
-// activation, or added to what C already holds (a residual update).
-enum class Epilogue { Store, Tanh, Sigmoid, ReluSquared, Accumulate };
-
 // One product of gemm_many: C (row stride ldc) = epilogue(A (row stride lda) · B), over the same M rows.
 struct GemmJob {
   const float* A = nullptr;

@@ -10,7 +10,7 @@ namespace {
 template <int MR, int NP>
 struct Bf16TileAvx512 {
   static void run(int KP, const std::uint16_t* A, std::size_t lda, const std::uint16_t* Bp, float* C,
-                  std::size_t ldc, int n_valid) {
+                  std::size_t ldc, int n_valid, rwkv::Epilogue epi) {
     __m512 acc[MR][NP];
     for (int m = 0; m < MR; ++m)
       for (int p = 0; p < NP; ++p) acc[m][p] = _mm512_setzero_ps();
@@ -29,14 +29,14 @@ struct Bf16TileAvx512 {
         for (int p = 0; p < NP; ++p) acc[m][p] = _mm512_dpbf16_ps(acc[m][p], a, b[p]);
       }
     }
-    store_tile<MR, NP>(static_cast<const void*>(acc), C, ldc, n_valid);
+    store_tile<MR, NP>(static_cast<const void*>(acc), C, ldc, n_valid, epi);
   }
 };
 
 template <int NP>
 struct Bf16RowSparseAvx512 {
   static void run(int nk, const int* kps, const std::uint16_t* a, int KP, const std::uint16_t* Bp, float* C,
-                  int n_valid) {
+                  int n_valid, rwkv::Epilogue epi) {
     __m512 acc[NP];
     for (int p = 0; p < NP; ++p) acc[p] = _mm512_setzero_ps();
     const std::size_t panel_stride = static_cast<std::size_t>(KP) * 32;
@@ -50,7 +50,7 @@ struct Bf16RowSparseAvx512 {
         acc[p] = _mm512_dpbf16_ps(
             acc[p], av, reinterpret_cast<__m512bh>(_mm512_loadu_si512(Bp + p * panel_stride + kp * 32)));
     }
-    store_tile<1, NP>(static_cast<const void*>(acc), C, 0, n_valid);
+    store_tile<1, NP>(static_cast<const void*>(acc), C, 0, n_valid, epi);
   }
 };
 
@@ -61,13 +61,14 @@ namespace rwkv::isa {
 RWKV_DEFINE_COMMON_KERNELS(avx512)
 
 void gemm_tile_bf16_avx512(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,
-                           const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid) {
-  dispatch_tile<Bf16TileAvx512>(mr, np, KP, A, lda, Bp, C, ldc, n_valid);
+                           const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid,
+                           rwkv::Epilogue epi) {
+  dispatch_tile<Bf16TileAvx512>(mr, np, KP, A, lda, Bp, C, ldc, n_valid, epi);
 }
 
 void gemm_row_sparse_bf16_avx512(int np, int nk, const int* kps, const std::uint16_t* a, int KP,
-                                 const std::uint16_t* Bp, float* C, int n_valid) {
-  dispatch_row<Bf16RowSparseAvx512>(np, nk, kps, a, KP, Bp, C, n_valid);
+                                 const std::uint16_t* Bp, float* C, int n_valid, rwkv::Epilogue epi) {
+  dispatch_row<Bf16RowSparseAvx512>(np, nk, kps, a, KP, Bp, C, n_valid, epi);
 }
 
 }  // namespace rwkv::isa

@@ -11,22 +11,23 @@ namespace rwkv::isa {
 
 #define RWKV_DECLARE_KERNELS(SUFFIX)                                                                         \
   void gemm_tile_##SUFFIX(int mr, int np, int K, const float* A, std::size_t lda, const float* Bp, float* C, \
-                          std::size_t ldc, int n_valid);                                                     \
+                          std::size_t ldc, int n_valid, Epilogue epi);                                       \
   void wkv7_##SUFFIX(int T, std::size_t stride, const float* r, const float* d, const float* k,              \
                      const float* v, const float* kk, const float* a, float* S, float* y);                   \
   float fma_burn_##SUFFIX(long iters);                                                                       \
   void gemm_tile_bf16_##SUFFIX(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,              \
-                               const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid);             \
+                               const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid,              \
+                               Epilogue epi);                                                                \
   void gemm_tile_i8_##SUFFIX(int mr, int np, int K, const float* A, std::size_t lda, const std::int8_t* Bp,  \
-                             const float* scales, float* C, std::size_t ldc, int n_valid);                   \
+                             const float* scales, float* C, std::size_t ldc, int n_valid, Epilogue epi);     \
   void gemm_row_sparse_##SUFFIX(int np, int nk, const int* ks, const float* a, int K, const float* Bp,       \
-                                float* C, int n_valid);                                                      \
+                                float* C, int n_valid, Epilogue epi);                                        \
   void gemm_row_sparse_bf16_##SUFFIX(int np, int nk, const int* kps, const std::uint16_t* a, int KP,         \
-                                     const std::uint16_t* Bp, float* C, int n_valid);                        \
+                                     const std::uint16_t* Bp, float* C, int n_valid, Epilogue epi);          \
   void gemm_row_sparse_i8_##SUFFIX(int np, int nk, const int* ks, const float* a, int K,                     \
-                                   const std::int8_t* Bp, const float* scales, float* C, int n_valid);       \
+                                   const std::int8_t* Bp, const float* scales, float* C, int n_valid,        \
+                                   Epilogue epi);                                                            \
   void to_bf16_##SUFFIX(const float* x, std::uint16_t* out, int n, int padded);                              \
-  void activate_##SUFFIX(int kind, float* x, std::size_t n);                                                 \
   void layer_norm_##SUFFIX(const float* x, float* y, int n, const float* w, const float* b, float eps);      \
   void token_mix_##SUFFIX(const float* u, const float* prev, std::size_t n, int outputs,                     \
                           const float* const* mix, float* const* out);                                       \
