@@ -255,6 +255,52 @@ TEST_P(KernelIsa, Bf16GemmMatchesScalarOnRoundedInputs) {
   }
 }
 
+// A product given its A already rounded to bf16 (GemmJob::A_bf16, as the model's token shifts are
+// written) gives the bits of the same product rounding A itself, alone and beside other jobs; a short
+// bf16 row stride, or no fp32 A for fp32 weights, is an error.
+TEST_P(KernelIsa, GemmTakesPreRoundedBf16Rows) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(31);
+  ThreadPool pool(2);
+  for (int M : {1, 3, 9, 70}) {
+    for (int K : {1, 7, 64, 131}) {
+      SCOPED_TRACE("M=" + std::to_string(M) + " K=" + std::to_string(K));
+      const int N = 40;
+      const std::size_t lda = static_cast<std::size_t>(K) + 1, ld16 = static_cast<std::size_t>(K + K % 2) + 2;
+      auto A = random_vec(M * lda, rng);
+      for (int m = 0; m < M; m += 2)  // some rows with zeros (the one-row tiles that skip them)
+        for (int k = 0; k < K; k += 3) A[m * lda + k] = 0.0f;
+      auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
+      const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, WeightPrecision::BF16);
+      const PackedMatrix F = PackedMatrix::from_rows(B.data(), K, N, WeightPrecision::F32);
+      std::vector<std::uint16_t> A16(M * ld16, 0x7fc0);  // the entries past each row's pad are not read
+      for (int m = 0; m < M; ++m) kt.to_bf16(A.data() + m * lda, A16.data() + m * ld16, K, K + K % 2);
+      std::vector<float> want(static_cast<std::size_t>(M) * N), got(want.size(), -1.0f), f32(want.size());
+      gemm(kt, pool, M, A.data(), lda, P, want.data(), N);
+      const GemmJob jobs[] = {
+          {nullptr, 0, &P, got.data(), static_cast<std::size_t>(N), Epilogue::Store, A16.data(), ld16},
+          {A.data(), lda, &F, f32.data(), static_cast<std::size_t>(N)}};
+      gemm_many(kt, pool, M, jobs);
+      ASSERT_EQ(got, want);
+      std::vector<float> f32_want(want.size());
+      gemm(kt, pool, M, A.data(), lda, F, f32_want.data(), N);
+      ASSERT_EQ(f32, f32_want);
+      const GemmJob short_rows{nullptr,
+                               0,
+                               &P,
+                               got.data(),
+                               static_cast<std::size_t>(N),
+                               Epilogue::Store,
+                               A16.data(),
+                               static_cast<std::size_t>(K + K % 2) - 1};
+      EXPECT_THROW(gemm_many(kt, pool, M, std::span<const GemmJob>(&short_rows, 1)), Error);
+      const GemmJob no_a{nullptr,         0,          &F,  got.data(), static_cast<std::size_t>(N),
+                         Epilogue::Store, A16.data(), ld16};
+      EXPECT_THROW(gemm_many(kt, pool, M, std::span<const GemmJob>(&no_a, 1)), Error);
+    }
+  }
+}
+
 TEST_P(KernelIsa, Int8GemmMatchesScalarOnQuantizedWeights) {
   const KernelTable& kt = kernels_for(GetParam());
   std::mt19937 rng(13);
@@ -497,6 +543,46 @@ TEST_P(KernelIsa, TokenMixMatchesScalarWithAndWithoutPreviousToken) {
         for (std::size_t c = outputs * n + 1; c < outs.size(); ++c)
           ASSERT_EQ(outs[c], -7.0f) << "wrote past the outputs";
         ASSERT_EQ(outs[0], -7.0f) << "wrote before the outputs";
+      }
+    }
+  }
+}
+
+// The bf16 token shift gives to_bf16's bits for token_mix's output (NaN, infinities, ties and values that
+// round up into the exponent included), pads each row with zeros and writes nothing else.
+TEST_P(KernelIsa, TokenMixBf16IsTokenMixRounded) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(6);
+  for (std::size_t n : {1u, 15u, 16u, 17u, 50u, 768u}) {
+    for (int outputs : {1, 6}) {
+      const std::size_t padded = n + n % 2 + 2;
+      auto u = random_vec(n + 1, rng), prev = random_vec(n + 1, rng), mixes = random_vec(6 * n + 1, rng);
+      u[1] = NAN;
+      if (n > 2) u[2] = INFINITY, prev[3] = 1.00390625f, u[3] = 1.00390625f;  // a tie (mix is irrelevant)
+      if (n > 4) u[4] = prev[4] = 3.3961514e38f;                              // rounds up to infinity
+      for (bool has_prev : {true, false}) {
+        std::vector<const float*> mix;
+        std::vector<float*> out;
+        std::vector<std::uint16_t*> out16;
+        std::vector<float> outs(6 * n);
+        std::vector<std::uint16_t> outs16(6 * padded + 1, 0xabcd);
+        for (int i = 0; i < outputs; ++i) {
+          mix.push_back(mixes.data() + 1 + i * n);
+          out.push_back(outs.data() + i * n);
+          out16.push_back(outs16.data() + 1 + i * padded);  // misaligned by one
+        }
+        const float* p = has_prev ? prev.data() + 1 : nullptr;
+        kt.token_mix(u.data() + 1, p, n, outputs, mix.data(), out.data());
+        kt.token_mix_bf16(u.data() + 1, p, n, outputs, mix.data(), out16.data(), padded);
+        for (int i = 0; i < outputs; ++i) {
+          std::vector<std::uint16_t> want(padded, 0);
+          kt.to_bf16(out[i], want.data(), static_cast<int>(n), static_cast<int>(padded));
+          ASSERT_EQ(std::vector<std::uint16_t>(out16[i], out16[i] + padded), want)
+              << "n=" << n << " output " << i;
+        }
+        ASSERT_EQ(outs16[0], 0xabcd) << "wrote before the outputs";
+        for (std::size_t c = 1 + outputs * padded; c < outs16.size(); ++c)
+          ASSERT_EQ(outs16[c], 0xabcd) << "wrote past the outputs";
       }
     }
   }

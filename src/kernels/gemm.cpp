@@ -173,8 +173,9 @@ namespace {
 // One job's view for the tile loop: its bf16 copy of A when its weights are bf16.
 struct PreparedJob {
   const GemmJob* job;
-  std::uint16_t* a_bf16 = nullptr;  // filled by gemm_many's rounding pass
+  const std::uint16_t* a_bf16 = nullptr;  // the job's A_bf16, or filled by gemm_many's rounding pass
   std::size_t ldab = 0;
+  bool round_a = false;  // A is rounded into the scratch by gemm_many
   int col_blocks = 0;
   std::size_t first_task = 0;
   int sparse_row = -1;       // the row whose one-row tiles sum only the listed entries, if any
@@ -216,15 +217,16 @@ void tile(const KernelTable& kt, const PreparedJob& pj, int m, int mr, int p, in
   if (mr == 1 && m == pj.sparse_row) {
     const int nk = static_cast<int>(pj.nonzero.size());
     const int* ks = pj.nonzero.data();
-    const float* a = j.A + static_cast<std::size_t>(m) * j.lda;
     switch (B.precision()) {
       case WeightPrecision::F32:
-        return kt.gemm_row_sparse(np, nk, ks, a, B.K(), B.panel(p), c, n_valid, epi);
+        return kt.gemm_row_sparse(np, nk, ks, j.A + static_cast<std::size_t>(m) * j.lda, B.K(), B.panel(p), c,
+                                  n_valid, epi);
       case WeightPrecision::BF16:
         return kt.gemm_row_sparse_bf16(np, nk, ks, pj.a_bf16 + static_cast<std::size_t>(m) * pj.ldab,
                                        B.k_pairs(), B.panel_bf16(p), c, n_valid, epi);
       case WeightPrecision::Int8:
-        return kt.gemm_row_sparse_i8(np, nk, ks, a, B.K(), B.panel_i8(p), B.panel_scales(p), c, n_valid, epi);
+        return kt.gemm_row_sparse_i8(np, nk, ks, j.A + static_cast<std::size_t>(m) * j.lda, B.K(),
+                                     B.panel_i8(p), B.panel_scales(p), c, n_valid, epi);
     }
   }
   switch (B.precision()) {
@@ -257,8 +259,18 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
     pj.first_task = tasks;
     tasks += static_cast<std::size_t>(row_blocks) * pj.col_blocks;
     if (j.B->precision() == WeightPrecision::BF16) {
-      pj.ldab = static_cast<std::size_t>(j.B->k_pairs()) * 2;
-      bf16_elems += static_cast<std::size_t>(M) * pj.ldab;
+      if (j.A_bf16) {
+        if (j.lda_bf16 < static_cast<std::size_t>(j.B->k_pairs()) * 2)
+          throw Error(str("gemm: bf16 A rows of ", j.lda_bf16, " entries for ", j.B->K(), " weight rows"));
+        pj.a_bf16 = j.A_bf16;
+        pj.ldab = j.lda_bf16;
+      } else {
+        pj.ldab = static_cast<std::size_t>(j.B->k_pairs()) * 2;
+        pj.round_a = true;
+        bf16_elems += static_cast<std::size_t>(M) * pj.ldab;
+      }
+    } else if (!j.A) {
+      throw Error("gemm: a product with fp32 or int8 weights needs its fp32 A");
     }
     flops += double(M) * j.B->K() * j.B->N();
     prepared.push_back(pj);
@@ -269,15 +281,17 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
     GemmScratch& s = scratch ? *scratch : own;
     if (s.a_bf16.size() < bf16_elems) s.a_bf16.resize(bf16_elems);
     std::uint16_t* dst = s.a_bf16.data();
-    for (PreparedJob& pj : prepared)
-      if (pj.ldab) pj.a_bf16 = dst, dst += static_cast<std::size_t>(M) * pj.ldab;
+    std::vector<std::uint16_t*> rounded(prepared.size(), nullptr);
+    for (std::size_t i = 0; i < prepared.size(); ++i)
+      if (prepared[i].round_a)
+        rounded[i] = dst, prepared[i].a_bf16 = dst, dst += static_cast<std::size_t>(M) * prepared[i].ldab;
     const std::size_t n_rows = prepared.size() * static_cast<std::size_t>(M);
     pool.parallel_for(n_rows, 16, [&](std::size_t b, std::size_t e, int) {
       for (std::size_t i = b; i < e; ++i) {
         const PreparedJob& pj = prepared[i / M];
-        if (!pj.ldab) continue;
+        if (!pj.round_a) continue;
         const std::size_t m = i % M;
-        kt.to_bf16(pj.job->A + m * pj.job->lda, pj.a_bf16 + m * pj.ldab, pj.job->B->K(),
+        kt.to_bf16(pj.job->A + m * pj.job->lda, rounded[i / M] + m * pj.ldab, pj.job->B->K(),
                    static_cast<int>(pj.ldab));
       }
     });

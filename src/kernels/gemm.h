@@ -77,6 +77,8 @@ struct GemmScratch {
 };
 
 // One product of gemm_many: C (row stride ldc) = epilogue(A (row stride lda) · B), over the same M rows.
+// With bf16 weights, A may come already rounded: A_bf16 rows (stride lda_bf16 >= 2 * B.k_pairs(), each
+// zero-padded to 2 * k_pairs, as KernelTable::to_bf16 writes them); A is then not read and may be null.
 struct GemmJob {
   const float* A = nullptr;
   std::size_t lda = 0;
@@ -84,6 +86,8 @@ struct GemmJob {
   float* C = nullptr;
   std::size_t ldc = 0;
   Epilogue epilogue = Epilogue::Store;
+  const std::uint16_t* A_bf16 = nullptr;
+  std::size_t lda_bf16 = 0;
 };
 
 // Runs independent products as one set of parallel tasks (one synchronisation for all of them). No

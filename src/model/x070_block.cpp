@@ -30,6 +30,17 @@ void BlockWorkspace::reserve(int rows, const X070Dims& d) {
   hidden = p;
 }
 
+void BlockWorkspace::reserve_bf16(int rows, int width) {
+  const std::size_t ld = static_cast<std::size_t>(width + width % 2);
+  if (rows <= rows_bf16_ && ld <= ld_bf16) return;
+  rows_bf16_ = std::max(rows, rows_bf16_);
+  ld_bf16 = std::max(ld, ld_bf16);
+  const std::size_t m = static_cast<std::size_t>(rows_bf16_) * ld_bf16;
+  buf_bf16_.assign(6 * m, 0);
+  std::uint16_t* p = buf_bf16_.data();
+  for (std::uint16_t** slot : {&xr16, &xw16, &xk16, &xv16, &xa16, &xg16}) *slot = p, p += m;
+}
+
 void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X070Dims& d, int layer, int rows,
                         const std::vector<BlockSegment>& segs, float* x, float* v_first, BlockWorkspace& ws) {
   const int C = d.n_embd, H = d.n_head, N = d.head_size;
@@ -77,10 +88,26 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   };
 
   // ---- time mix ----
+  // bf16 weights (all of a block's matrices share one precision) read their A rows rounded to bf16: the
+  // token shifts are rounded as they are written, and the products take them as they are.
+  const bool bf16 = blk.R.precision() == WeightPrecision::BF16;
+  if (bf16) ws.reserve_bf16(rows, C);
+  const std::size_t ld16 = ws.ld_bf16;
+  auto row16 = [&](std::uint16_t* m, int t) { return m + static_cast<std::size_t>(t) * ld16; };
+  // A job whose A is a token shift: the fp32 rows, or their bf16 copy.
+  auto shifted = [&](const float* a, const std::uint16_t* a16, const PackedMatrix& m, float* c,
+                     std::size_t ldc_, Epilogue e = Epilogue::Store) {
+    return bf16 ? GemmJob{nullptr, 0, &m, c, ldc_, e, a16, ld16} : GemmJob{a, ldc, &m, c, ldc_, e};
+  };
   norm_and_shift(blk.ln1_w, blk.ln1_b, ws.u, &BlockSegment::shift_att,
                  [&](int t, const float* u, const float* prev) {
                    const float* const mix[] = {blk.x_r.data(), blk.x_w.data(), blk.x_k.data(),
                                                blk.x_v.data(), blk.x_a.data(), blk.x_g.data()};
+                   if (bf16) {
+                     std::uint16_t* const out[] = {row16(ws.xr16, t), row16(ws.xw16, t), row16(ws.xk16, t),
+                                                   row16(ws.xv16, t), row16(ws.xa16, t), row16(ws.xg16, t)};
+                     return ctx.kt.token_mix_bf16(u, prev, ldc, 6, mix, out, ld16);
+                   }
                    float* const out[] = {row(ws.xr, t), row(ws.xw, t), row(ws.xk, t),
                                          row(ws.xv, t), row(ws.xa, t), row(ws.xg, t)};
                    ctx.kt.token_mix(u, prev, ldc, 6, mix, out);
@@ -90,13 +117,13 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   // sigmoid(xg g1) g2, and from layer 1 on the value-residual gate logits (xv v1) v2 (into xw, now free).
   auto lw = [&](const PackedMatrix& m) { return static_cast<std::size_t>(m.N()); };
   const GemmJob first[] = {
-      {ws.xr, ldc, &blk.R, ws.r, ldc},
-      {ws.xk, ldc, &blk.K, ws.k, ldc},
-      {ws.xv, ldc, &blk.V, ws.v, ldc},
-      {ws.xw, ldc, &blk.w1, ws.lora_w, lw(blk.w1), Epilogue::Tanh},
-      {ws.xa, ldc, &blk.a1, ws.lora_a, lw(blk.a1)},
-      {ws.xg, ldc, &blk.g1, ws.lora_g, lw(blk.g1), Epilogue::Sigmoid},
-      {ws.xv, ldc, &blk.v1, ws.lora_v, lw(blk.v1)},
+      shifted(ws.xr, ws.xr16, blk.R, ws.r, ldc),
+      shifted(ws.xk, ws.xk16, blk.K, ws.k, ldc),
+      shifted(ws.xv, ws.xv16, blk.V, ws.v, ldc),
+      shifted(ws.xw, ws.xw16, blk.w1, ws.lora_w, lw(blk.w1), Epilogue::Tanh),
+      shifted(ws.xa, ws.xa16, blk.a1, ws.lora_a, lw(blk.a1)),
+      shifted(ws.xg, ws.xg16, blk.g1, ws.lora_g, lw(blk.g1), Epilogue::Sigmoid),
+      shifted(ws.xv, ws.xv16, blk.v1, ws.lora_v, lw(blk.v1)),
   };
   gemm_many(ctx.kt, ctx.pool, rows, std::span<const GemmJob>(first, layer > 0 ? 7 : 6), &ws.gemm_scratch);
   const GemmJob second[] = {
@@ -138,12 +165,16 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   norm_and_shift(blk.ln2_w, blk.ln2_b, ws.xr, &BlockSegment::shift_ffn,
                  [&](int t, const float* xf, const float* prev) {
                    const float* const mix[] = {blk.ffn_x_k.data()};
+                   if (bf16) {
+                     std::uint16_t* const out[] = {row16(ws.xk16, t)};
+                     return ctx.kt.token_mix_bf16(xf, prev, ldc, 1, mix, out, ld16);
+                   }
                    float* const out[] = {row(ws.xk, t)};
                    ctx.kt.token_mix(xf, prev, ldc, 1, mix, out);
                  });
   const std::size_t lf = static_cast<std::size_t>(d.ffn);
-  run({{ws.xk, ldc, &blk.FK, ws.hidden, lf, Epilogue::ReluSquared}});  // relu(kappa FK)^2
-  run({{ws.hidden, lf, &blk.FV, x, ldc, Epilogue::Accumulate}});       // x += hidden FV
+  run({shifted(ws.xk, ws.xk16, blk.FK, ws.hidden, lf, Epilogue::ReluSquared)});  // relu(kappa FK)^2
+  run({{ws.hidden, lf, &blk.FV, x, ldc, Epilogue::Accumulate}});                 // x += hidden FV
   if (ctx.trace) (*ctx.trace)(layer, kTraceAfterFfn, x, rows);
 
   // Carry the shifts: last ln1 / ln2 outputs of each segment.

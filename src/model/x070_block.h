@@ -3,6 +3,8 @@
 // embedding backbone (many tokens, carried shifts) and the state reranker (one token, zero shifts).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "kernels/dispatch.h"
@@ -24,13 +26,20 @@ struct BlockSegment {
 class BlockWorkspace {
  public:
   void reserve(int rows, const X070Dims& d);
+  // With bf16 weights the token shifts are written rounded, as the products read them: six matrices of
+  // rows x ld_bf16 (>= width, even) in place of xr..xg (xk16 also holds the channel mix's shift).
+  void reserve_bf16(int rows, int width);
   float *u, *xr, *xw, *xk, *xv, *xa, *xg, *r, *k, *v, *dec, *a, *g, *kk, *y, *lora_w, *lora_a, *lora_g,
       *lora_v, *hidden;
+  std::uint16_t *xr16 = nullptr, *xw16 = nullptr, *xk16 = nullptr, *xv16 = nullptr, *xa16 = nullptr,
+                *xg16 = nullptr;
+  std::size_t ld_bf16 = 0;
   GemmScratch gemm_scratch;
 
  private:
   AlignedVector<float> buf_;
-  int rows_ = 0;
+  AlignedVector<std::uint16_t> buf_bf16_;
+  int rows_ = 0, rows_bf16_ = 0;
   long ffn_ = 0, lora_ = 0, embd_ = 0;
 };
 

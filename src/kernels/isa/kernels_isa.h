@@ -31,6 +31,8 @@ namespace rwkv::isa {
   void layer_norm_##SUFFIX(const float* x, float* y, int n, const float* w, const float* b, float eps);      \
   void token_mix_##SUFFIX(const float* u, const float* prev, std::size_t n, int outputs,                     \
                           const float* const* mix, float* const* out);                                       \
+  void token_mix_bf16_##SUFFIX(const float* u, const float* prev, std::size_t n, int outputs,                \
+                               const float* const* mix, std::uint16_t* const* out, std::size_t padded);      \
   void wkv_inputs_##SUFFIX(const WkvRowConsts& c, float* dec, float* a, float* k, float* kk, float* v,       \
                            float* v_first, float* vgate);                                                    \
   void wkv_output_##SUFFIX(const WkvRowConsts& c, float* y, const float* r, const float* k, const float* v,  \
