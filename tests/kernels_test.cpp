@@ -500,8 +500,15 @@ TEST_P(KernelIsa, WkvOutputMatchesScalarGroupNormBonusAndGate) {
     auto y = random_vec(m, rng, 3.0f), r = random_vec(m, rng), k = random_vec(m, rng), v = random_vec(m, rng),
          g = random_vec(m, rng);
     const auto y0 = y;
-    kt.wkv_output(c, y.data() + 1, r.data() + 1, k.data() + 1, v.data() + 1, g.data() + 1);
+    kt.wkv_output(c, y.data() + 1, r.data() + 1, k.data() + 1, v.data() + 1, g.data() + 1, nullptr);
     EXPECT_EQ(y[0], y0[0]);
+    // The bf16 output: to_bf16 of the fp32 one, and nothing written around it.
+    auto y16_in = y0;
+    std::vector<std::uint16_t> y16(m + 1, 0xabcd), want16(m + 1, 0xabcd);
+    kt.wkv_output(c, y16_in.data() + 1, r.data() + 1, k.data() + 1, v.data() + 1, g.data() + 1,
+                  y16.data() + 1);
+    kt.to_bf16(y.data() + 1, want16.data() + 1, n, n);
+    EXPECT_EQ(y16, want16);
     for (int h = 0; h < n; h += 64) {
       double sum = 0, bonus = 0;
       for (int j = h; j < h + 64; ++j) sum += y0[1 + j], bonus += double(r[1 + j]) * k[1 + j] * r_k[1 + j];

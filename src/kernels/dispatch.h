@@ -76,8 +76,10 @@ struct KernelTable {
   void (*wkv_inputs)(const WkvRowConsts& c, float* dec, float* a, float* k, float* kk, float* v,
                      float* v_first, float* vgate);
   // One row's attention output, in place, per head of 64: y = (GroupNorm(y) + sum(r * k * r_k) v) * g.
+  // With y_bf16 set the result is rounded to bf16 there instead (to_bf16's bits; y is left holding the
+  // GroupNorm): the A row of a bf16 output projection.
   void (*wkv_output)(const WkvRowConsts& c, float* y, const float* r, const float* k, const float* v,
-                     const float* g);
+                     const float* g, std::uint16_t* y_bf16);
   // One-row tiles (np <= 8 panels) that sum only the listed k of the row a (ascending; the row is zero
   // at every other k), reading only those weight rows (in decode, the FFN value rows under the zeros of
   // the ReLU²). Adding a zero product leaves an fp32 sum unchanged, so C is gemm_tile's with

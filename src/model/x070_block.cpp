@@ -94,7 +94,7 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   if (bf16) ws.reserve_bf16(rows, C);
   const std::size_t ld16 = ws.ld_bf16;
   auto row16 = [&](std::uint16_t* m, int t) { return m + static_cast<std::size_t>(t) * ld16; };
-  // A job whose A is a token shift: the fp32 rows, or their bf16 copy.
+  // A job whose A is a token shift (or the attention output): the fp32 rows, or their bf16 copy.
   auto shifted = [&](const float* a, const std::uint16_t* a16, const PackedMatrix& m, float* c,
                      std::size_t ldc_, Epilogue e = Epilogue::Store) {
     return bf16 ? GemmJob{nullptr, 0, &m, c, ldc_, e, a16, ld16} : GemmJob{a, ldc, &m, c, ldc_, e};
@@ -156,9 +156,10 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   });
 
   for_rows([&](int t) {
-    ctx.kt.wkv_output(consts, row(ws.y, t), row(ws.r, t), row(ws.k, t), row(ws.v, t), row(ws.g, t));
+    ctx.kt.wkv_output(consts, row(ws.y, t), row(ws.r, t), row(ws.k, t), row(ws.v, t), row(ws.g, t),
+                      bf16 ? row16(ws.xr16, t) : nullptr);  // (xr16 is free once the projections ran)
   });
-  run({{ws.y, ldc, &blk.O, x, ldc, Epilogue::Accumulate}});  // x += y O
+  run({shifted(ws.y, ws.xr16, blk.O, x, ldc, Epilogue::Accumulate)});  // x += y O
   if (ctx.trace) (*ctx.trace)(layer, kTraceAfterAtt, x, rows);
 
   // ---- channel mix ----

@@ -36,7 +36,7 @@ namespace rwkv::isa {
   void wkv_inputs_##SUFFIX(const WkvRowConsts& c, float* dec, float* a, float* k, float* kk, float* v,       \
                            float* v_first, float* vgate);                                                    \
   void wkv_output_##SUFFIX(const WkvRowConsts& c, float* y, const float* r, const float* k, const float* v,  \
-                           const float* g);
+                           const float* g, std::uint16_t* y_bf16);
 
 RWKV_DECLARE_KERNELS(generic)
 RWKV_DECLARE_KERNELS(avx2)
