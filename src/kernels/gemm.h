@@ -19,9 +19,10 @@ namespace rwkv {
 
 // Storage precision of packed weights. BF16 panels hold pairs of k (k even, k odd) per column so the
 // kernel can use one bf16 dot-product instruction per pair; activations are rounded to bf16 once per
-// product (or come rounded: GemmJob::A_bf16) and accumulation is fp32. INT8 panels hold symmetric int8 weights with one fp32 scale per output
-// column (scale = max|w| / 127); activations stay fp32, the int8 values are widened in registers and the
-// column's scale is applied once to the fp32 sum (weight-only quantisation: 4x fewer weight bytes).
+// product (or come rounded: GemmJob::A_bf16) and accumulation is fp32. INT8 panels hold symmetric int8
+// weights with one fp32 scale per output column (scale = max|w| / 127); activations stay fp32, the int8
+// values are widened in registers and the column's scale is applied once to the fp32 sum (weight-only
+// quantisation: 4x fewer weight bytes).
 enum class WeightPrecision { F32, BF16, Int8 };
 
 // "fp32", "bf16", "int8".
