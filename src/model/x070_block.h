@@ -27,7 +27,8 @@ class BlockWorkspace {
  public:
   void reserve(int rows, const X070Dims& d);
   // With bf16 weights the token shifts are written rounded, as the products read them: six matrices of
-  // rows x ld_bf16 (>= width, even) in place of xr..xg (xk16 also holds the channel mix's shift).
+  // rows x ld_bf16 (>= width, even) in place of xr..xg (later in the block, xr16 holds the attention
+  // output and xk16 the channel mix's shift).
   void reserve_bf16(int rows, int width);
   float *u, *xr, *xw, *xk, *xv, *xa, *xg, *r, *k, *v, *dec, *a, *g, *kk, *y, *lora_w, *lora_a, *lora_g,
       *lora_v, *hidden;
