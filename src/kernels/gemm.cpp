@@ -173,9 +173,9 @@ namespace {
 // One job's view for the tile loop: its bf16 copy of A when its weights are bf16.
 struct PreparedJob {
   const GemmJob* job;
-  const std::uint16_t* a_bf16 = nullptr;  // the job's A_bf16, or filled by gemm_many's rounding pass
+  const std::uint16_t* a_bf16 = nullptr;  // the job's A_bf16, or `rounded`
+  std::uint16_t* rounded = nullptr;       // scratch rows that gemm_many's rounding pass fills from A
   std::size_t ldab = 0;
-  bool round_a = false;  // A is rounded into the scratch by gemm_many
   int col_blocks = 0;
   std::size_t first_task = 0;
   int sparse_row = -1;       // the row whose one-row tiles sum only the listed entries, if any
@@ -266,7 +266,6 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
         pj.ldab = j.lda_bf16;
       } else {
         pj.ldab = static_cast<std::size_t>(j.B->k_pairs()) * 2;
-        pj.round_a = true;
         bf16_elems += static_cast<std::size_t>(M) * pj.ldab;
       }
     } else if (!j.A) {
@@ -281,17 +280,16 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
     GemmScratch& s = scratch ? *scratch : own;
     if (s.a_bf16.size() < bf16_elems) s.a_bf16.resize(bf16_elems);
     std::uint16_t* dst = s.a_bf16.data();
-    std::vector<std::uint16_t*> rounded(prepared.size(), nullptr);
-    for (std::size_t i = 0; i < prepared.size(); ++i)
-      if (prepared[i].round_a)
-        rounded[i] = dst, prepared[i].a_bf16 = dst, dst += static_cast<std::size_t>(M) * prepared[i].ldab;
+    for (PreparedJob& pj : prepared)
+      if (pj.ldab && !pj.a_bf16)  // bf16 weights, A not given rounded
+        pj.rounded = dst, pj.a_bf16 = dst, dst += static_cast<std::size_t>(M) * pj.ldab;
     const std::size_t n_rows = prepared.size() * static_cast<std::size_t>(M);
     pool.parallel_for(n_rows, 16, [&](std::size_t b, std::size_t e, int) {
       for (std::size_t i = b; i < e; ++i) {
         const PreparedJob& pj = prepared[i / M];
-        if (!pj.round_a) continue;
+        if (!pj.rounded) continue;
         const std::size_t m = i % M;
-        kt.to_bf16(pj.job->A + m * pj.job->lda, rounded[i / M] + m * pj.ldab, pj.job->B->K(),
+        kt.to_bf16(pj.job->A + m * pj.job->lda, pj.rounded + m * pj.ldab, pj.job->B->K(),
                    static_cast<int>(pj.ldab));
       }
     });
