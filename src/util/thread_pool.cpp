@@ -1,13 +1,12 @@
-// ThreadPool implementation: a shared task counter guarded by one mutex; tasks are coarse (tiles,
-// heads), so the lock is taken a handful of times per parallel region.
+// ThreadPool implementation. A region's tasks are claimed under a spin lock (a few instructions per
+// task); the generation and the finished count are atomics that waiting threads spin on. Threads sleep
+// on a mutex and condition variables only after about 50 µs without work, and the other side takes that
+// mutex to notify only when someone sleeps (the counters are sequentially consistent, so either the
+// sleeper sees the new value before it waits, or the notifier sees the sleeper).
 #include "util/thread_pool.h"
 
 #include <algorithm>
 #include <chrono>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace rwkv {
 
@@ -21,9 +20,7 @@ bool spin_until(Done&& done) {
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       if (done()) return true;
-#if defined(__x86_64__) || defined(__i386__)
-      _mm_pause();
-#endif
+      cpu_relax();
     }
     if (clock::now() >= deadline) return done();
   }
@@ -39,42 +36,64 @@ ThreadPool::ThreadPool(int n_threads)
   // Return only once every worker runs: a thread still starting holds runtime locks (the sanitizers' thread
   // setup allocates), and a process that forks then (`rwkv bench` measures each mode in a child) would hand
   // the child a lock that nobody releases.
-  std::unique_lock<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(sleep_mutex_);
   done_.wait(lock, [&] { return started_ == n_threads_ - 1; });
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-    stopping_ = true;
-  }
+  stopping_.store(true);
+  { std::lock_guard<std::mutex> lock(sleep_mutex_); }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
 void ThreadPool::worker_loop(int index) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
     ++started_;
   }
   done_.notify_all();
   unsigned long seen = 0;
+  auto woken = [&] { return published_.load() != seen || stopping_.load(); };
   for (;;) {
-    spin_until([&] { return published_.load(std::memory_order_acquire) != seen || stopping_.load(); });
-    std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait(lock, [&] { return stop_ || (generation_ != seen && !shares_.empty()); });
-    if (stop_) return;
-    seen = generation_;
-    while (!shares_.empty()) {
-      std::size_t task = shares_.claim(index);
-      const auto* job = job_;
-      lock.unlock();
-      (*job)(task, index);
-      lock.lock();
-      finished_.store(++finished_tasks_, std::memory_order_release);
-      if (finished_tasks_ == job_tasks_) done_.notify_all();
+    if (!spin_until(woken)) {
+      std::unique_lock<std::mutex> lock(sleep_mutex_);
+      sleeping_workers_.fetch_add(1);
+      wake_.wait(lock, woken);
+      sleeping_workers_.fetch_sub(1);
     }
+    if (stopping_.load()) return;
+    Region region;
+    {
+      std::lock_guard<SpinLock> lock(claim_lock_);
+      region = region_;
+    }
+    // The region may be newer than the generation that woke us (the caller sets it up before it
+    // publishes); joining it early is fine, and the next wait starts from it.
+    seen = region.generation;
+    work_on(region, index);
+  }
+}
+
+void ThreadPool::work_on(const Region& region, int index) {
+  std::size_t done = 0;
+  for (;;) {
+    std::size_t task;
+    {
+      std::lock_guard<SpinLock> lock(claim_lock_);
+      // A thread that joined late may find its region over and the next one set up: it must not take
+      // the next region's tasks for this region's function.
+      if (region_.generation != region.generation || shares_.empty()) break;
+      task = shares_.claim(index);
+    }
+    (*region.fn)(task, index);
+    ++done;
+  }
+  if (done == 0) return;
+  // (A region completes only once every claimed task is counted, so these counts are never late.)
+  if (finished_.fetch_add(done) + done == region.tasks && caller_sleeping_.load()) {
+    { std::lock_guard<std::mutex> lock(sleep_mutex_); }
+    done_.notify_all();
   }
 }
 
@@ -84,31 +103,27 @@ void ThreadPool::run_tasks(std::size_t n_tasks, const std::function<void(std::si
     for (std::size_t t = 0; t < n_tasks; ++t) fn(t, 0);
     return;
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  job_ = &fn;
-  job_tasks_ = n_tasks;
-  shares_.reset(n_tasks);
-  finished_tasks_ = 0;
-  finished_.store(0, std::memory_order_relaxed);
-  ++generation_;
-  published_.store(generation_, std::memory_order_release);
-  wake_.notify_all();
-  while (!shares_.empty()) {
-    std::size_t task = shares_.claim(0);
-    lock.unlock();
-    fn(task, 0);
-    lock.lock();
-    finished_.store(++finished_tasks_, std::memory_order_release);
+  Region region;
+  {
+    std::lock_guard<SpinLock> lock(claim_lock_);
+    region_ = {region_.generation + 1, &fn, n_tasks};
+    region = region_;
+    shares_.reset(n_tasks);
+    finished_.store(0);
   }
-  if (finished_tasks_ != job_tasks_) {
-    const std::size_t want = job_tasks_;
-    lock.unlock();
-    spin_until([&] { return finished_.load(std::memory_order_acquire) == want; });
-    lock.lock();
-    done_.wait(lock, [&] { return finished_tasks_ == job_tasks_; });
+  published_.store(region.generation);
+  if (sleeping_workers_.load() > 0) {
+    { std::lock_guard<std::mutex> lock(sleep_mutex_); }
+    wake_.notify_all();
   }
-  job_ = nullptr;
-  job_tasks_ = 0;
+  work_on(region, 0);
+  auto complete = [&] { return finished_.load() == n_tasks; };
+  if (!spin_until(complete)) {
+    std::unique_lock<std::mutex> lock(sleep_mutex_);
+    caller_sleeping_.store(true);
+    done_.wait(lock, complete);
+    caller_sleeping_.store(false);
+  }
 }
 
 void ThreadPool::parallel_for(std::size_t n, std::size_t grain,

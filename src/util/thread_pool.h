@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/spin_lock.h"
 #include "util/task_shares.h"
 
 namespace rwkv {
@@ -36,26 +37,39 @@ class ThreadPool {
   void run_tasks(std::size_t n_tasks, const std::function<void(std::size_t, int)>& fn);
 
  private:
+  // One region as a thread sees it when it joins: its generation, function and task count.
+  struct Region {
+    unsigned long generation = 0;
+    const std::function<void(std::size_t, int)>* fn = nullptr;
+    std::size_t tasks = 0;
+  };
   void worker_loop(int index);
+  // Runs tasks of `region` until none is left (or the region is over); adds them to finished_ and
+  // wakes the caller if it sleeps and the region is complete.
+  void work_on(const Region& region, int index);
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  const std::function<void(std::size_t, int)>* job_ = nullptr;
-  std::size_t job_tasks_ = 0;
+
+  // The current region, guarded by claim_lock_ (held for a few instructions per task: a region of small
+  // tasks must not put threads to sleep on a contended mutex).
+  SpinLock claim_lock_;
+  Region region_;
   TaskShares shares_;  // the current region's unclaimed tasks
-  std::size_t finished_tasks_ = 0;
-  unsigned long generation_ = 0;
-  bool stop_ = false;
-  int started_ = 0;  // workers that have begun worker_loop (the constructor waits for all of them)
-  // Lock-free mirrors of generation_ / finished_tasks_ / stop_ that waiting threads spin on briefly
-  // before sleeping: a parallel region is often only tens of microseconds long, shorter than a
-  // sleep-and-wake round trip.
+
+  // Published without a lock: the current generation (workers spin on it), tasks finished in it.
   std::atomic<unsigned long> published_{0};
   std::atomic<std::size_t> finished_{0};
   std::atomic<bool> stopping_{false};
+
+  // Sleeping, after about 50 µs of spinning: workers wait on wake_ for a new generation, the caller on
+  // done_ for the region's end. The counters tell the other side whether it has to notify.
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::atomic<int> sleeping_workers_{0};
+  std::atomic<bool> caller_sleeping_{false};
+  int started_ = 0;  // workers that have begun worker_loop (guarded by sleep_mutex_)
 };
 
 }  // namespace rwkv
