@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -71,6 +72,28 @@ TEST(ThreadPool, CallerWaitsForASlowWorkerAndSeesItsResults) {
     });
     EXPECT_EQ(out[0], 10 * r + 1);
     EXPECT_EQ(out[1], 10 * r + 2);
+  }
+}
+
+// A throwing task does not stop the others or leave tasks running after the call: the first error comes
+// back to the caller once the region is done, and the pool works normally afterwards.
+TEST(ThreadPool, TaskErrorsReachTheCallerAfterEveryTaskRan) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    std::vector<std::atomic<int>> runs(32);
+    EXPECT_THROW(pool.run_tasks(32,
+                                [&](std::size_t task, int) {
+                                  runs[task].fetch_add(1);
+                                  if (task % 5 == 3) throw std::runtime_error("task failed");
+                                }),
+                 std::runtime_error);
+    for (std::size_t t = 0; t < 32; ++t)
+      EXPECT_EQ(runs[t].load(), 1) << "threads " << threads << " task " << t;
+    EXPECT_THROW(pool.run_tasks(1, [](std::size_t, int) { throw std::runtime_error("alone"); }),
+                 std::runtime_error);
+    std::atomic<int> after{0};
+    pool.run_tasks(8, [&](std::size_t, int) { after.fetch_add(1); });  // no stale error left behind
+    EXPECT_EQ(after.load(), 8);
   }
 }
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
+#include <utility>
 
 namespace rwkv {
 
@@ -86,7 +88,12 @@ void ThreadPool::work_on(const Region& region, int index) {
       if (region_.generation != region.generation || shares_.empty()) break;
       task = shares_.claim(index);
     }
-    (*region.fn)(task, index);
+    try {
+      (*region.fn)(task, index);
+    } catch (...) {  // counted as done; the caller rethrows the first error once the region is over
+      std::lock_guard<SpinLock> lock(claim_lock_);
+      if (!first_error_) first_error_ = std::current_exception();
+    }
     ++done;
   }
   if (done == 0) return;
@@ -99,8 +106,16 @@ void ThreadPool::work_on(const Region& region, int index) {
 
 void ThreadPool::run_tasks(std::size_t n_tasks, const std::function<void(std::size_t, int)>& fn) {
   if (n_tasks == 0) return;
-  if (n_threads_ == 1 || n_tasks == 1) {
-    for (std::size_t t = 0; t < n_tasks; ++t) fn(t, 0);
+  if (n_threads_ == 1 || n_tasks == 1) {  // on the caller alone, with the same error semantics
+    std::exception_ptr error;
+    for (std::size_t t = 0; t < n_tasks; ++t) {
+      try {
+        fn(t, 0);
+      } catch (...) {
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
     return;
   }
   Region region;
@@ -110,6 +125,7 @@ void ThreadPool::run_tasks(std::size_t n_tasks, const std::function<void(std::si
     region = region_;
     shares_.reset(n_tasks);
     finished_.store(0);
+    first_error_ = nullptr;
   }
   published_.store(region.generation);
   if (sleeping_workers_.load() > 0) {
@@ -124,6 +140,12 @@ void ThreadPool::run_tasks(std::size_t n_tasks, const std::function<void(std::si
     done_.wait(lock, complete);
     caller_sleeping_.store(false);
   }
+  std::exception_ptr error;
+  {
+    std::lock_guard<SpinLock> lock(claim_lock_);
+    error = std::exchange(first_error_, nullptr);
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 void ThreadPool::parallel_for(std::size_t n, std::size_t grain,

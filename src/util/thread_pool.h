@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -33,7 +34,8 @@ class ThreadPool {
                     const std::function<void(std::size_t, std::size_t, int)>& fn);
 
   // Calls fn(task, thread_index) for task in [0, n_tasks), tasks handed out dynamically in contiguous
-  // shares per thread (see TaskShares).
+  // shares per thread (see TaskShares). If tasks throw, the other tasks still run, and the first
+  // exception is rethrown here once the whole region is done (so no task outlives the call).
   void run_tasks(std::size_t n_tasks, const std::function<void(std::size_t, int)>& fn);
 
  private:
@@ -55,7 +57,8 @@ class ThreadPool {
   // tasks must not put threads to sleep on a contended mutex).
   SpinLock claim_lock_;
   Region region_;
-  TaskShares shares_;  // the current region's unclaimed tasks
+  TaskShares shares_;               // the current region's unclaimed tasks
+  std::exception_ptr first_error_;  // the first exception a task of the current region threw
 
   // Published without a lock: the current generation (workers spin on it), tasks finished in it.
   std::atomic<unsigned long> published_{0};
