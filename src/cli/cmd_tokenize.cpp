@@ -23,33 +23,52 @@
 namespace rwkv::cli {
 namespace {
 
-struct TokenizeArgs {
-  std::string vocab, tokenizer, input, text;
-  bool add_eos = false;
+// --tokenizer world|20b|PATH (default world) and --vocab (the World vocab file), shared by both commands.
+struct TokenizerChoice {
+  std::string vocab, tokenizer;
   CLI::Option* vocab_opt = nullptr;
+
+  void add_options(CLI::App* cmd) {
+    vocab_opt = cmd->add_option("--vocab", vocab,
+                                "World vocab file rwkv_vocab_v20230424.txt. Default: $RWKV_VOCAB, else "
+                                "${XDG_DATA_HOME:-~/.local/share}/rwkv/rwkv_vocab_v20230424.txt (get it with "
+                                "scripts/fetch-vocab.sh)");
+    cmd->add_option(
+        "--tokenizer", tokenizer,
+        "world (default; RWKV-5/6/7, EmbeddingRWKV), 20b (GPT-NeoX-20B BPE of the RWKV-4 Pile models; "
+        "20B_tokenizer.json from $RWKV_TOKENIZER_20B, else ${XDG_DATA_HOME:-~/.local/share}/rwkv/, "
+        "get it with scripts/fetch-vocab.sh), or a PATH: a .json HF tokenizer file or a .txt World "
+        "vocab");
+  }
+
+  // --vocab only applies to the World tokenizer.
+  std::unique_ptr<Tokenizer> load() const {
+    std::optional<std::filesystem::path> flag;
+    if (vocab_opt->count() > 0) {
+      if (!tokenizer.empty() && tokenizer != "world")
+        throw Error(
+            str("--vocab is the World vocab file; it cannot be combined with --tokenizer ", tokenizer));
+      flag = vocab;
+    }
+    return load_tokenizer(tokenizer, ModelHint::kNone, std::nullopt, flag);
+  }
+};
+
+struct TokenizeArgs {
+  TokenizerChoice choice;
+  std::string input, text;
+  bool add_eos = false;
   CLI::Option* input_opt = nullptr;
   CLI::Option* text_opt = nullptr;
 };
 
 struct DetokenizeArgs {
-  std::string vocab, tokenizer, input, ids, errors = "strict";
+  TokenizerChoice choice;
+  std::string input, ids, errors = "strict";
   bool skip_special = false;
-  CLI::Option* vocab_opt = nullptr;
   CLI::Option* input_opt = nullptr;
   CLI::Option* ids_opt = nullptr;
 };
-
-// --tokenizer world|20b|PATH (default world); --vocab only applies to the World tokenizer.
-std::unique_ptr<Tokenizer> load_cli_tokenizer(const std::string& spec, const CLI::Option* vocab_opt,
-                                              const std::string& vocab) {
-  std::optional<std::filesystem::path> flag;
-  if (vocab_opt->count() > 0) {
-    if (!spec.empty() && spec != "world")
-      throw Error(str("--vocab is the World vocab file; it cannot be combined with --tokenizer ", spec));
-    flag = vocab;
-  }
-  return load_tokenizer(spec, ModelHint::kNone, std::nullopt, flag);
-}
 
 std::string read_all(std::istream& in) {
   std::ostringstream ss;
@@ -71,7 +90,7 @@ void print_ids(const std::vector<TokenId>& ids) {
 void run_tokenize(const TokenizeArgs& a) {
   if (a.input_opt->count() > 0 && a.text_opt->count() > 0)
     throw Error("tokenize: give TEXT or --input, not both");
-  const std::unique_ptr<Tokenizer> tok = load_cli_tokenizer(a.tokenizer, a.vocab_opt, a.vocab);
+  const std::unique_ptr<Tokenizer> tok = a.choice.load();
   if (a.add_eos && tok->name() != "world")
     throw Error("--add-eos appends the EmbeddingRWKV EOS (65535) and only applies to the World tokenizer");
   std::vector<TokenId> ids;
@@ -150,7 +169,7 @@ void run_detokenize(const DetokenizeArgs& a) {
   if (a.input_opt->count() > 0 && a.ids_opt->count() > 0)
     throw Error("detokenize: give IDS or --input, not both");
   const bool replace = a.errors == "replace";
-  const std::unique_ptr<Tokenizer> tok = load_cli_tokenizer(a.tokenizer, a.vocab_opt, a.vocab);
+  const std::unique_ptr<Tokenizer> tok = a.choice.load();
   auto emit = [&](std::vector<TokenId> ids, const std::string& where) {
     if (a.skip_special) std::erase_if(ids, [&](TokenId id) { return tok->is_special(id); });
     std::string bytes;
@@ -202,14 +221,6 @@ void with_utf8_errors(Fn&& fn) {
 }  // namespace
 
 void add_tokenize_commands(CLI::App& app) {
-  const std::string vocab_help =
-      "World vocab file rwkv_vocab_v20230424.txt. Default: $RWKV_VOCAB, else "
-      "${XDG_DATA_HOME:-~/.local/share}/rwkv/rwkv_vocab_v20230424.txt (get it with scripts/fetch-vocab.sh)";
-  const std::string tokenizer_help =
-      "world (default; RWKV-5/6/7, EmbeddingRWKV), 20b (GPT-NeoX-20B BPE of the RWKV-4 Pile models; "
-      "20B_tokenizer.json from $RWKV_TOKENIZER_20B, else ${XDG_DATA_HOME:-~/.local/share}/rwkv/, get it "
-      "with scripts/fetch-vocab.sh), or a PATH: a .json HF tokenizer file or a .txt World vocab";
-
   auto targs = std::make_shared<TokenizeArgs>();
   CLI::App* tok = app.add_subcommand(
       "tokenize",
@@ -222,8 +233,7 @@ void add_tokenize_commands(CLI::App& app) {
       "With --input, each line must be {\"text\": \"...\"}; one {\"ids\":[...]} line is printed per input "
       "line, in order.\n"
       "Use `--` before a TEXT that starts with '-'.\n");
-  targs->vocab_opt = tok->add_option("--vocab", targs->vocab, vocab_help);
-  tok->add_option("--tokenizer", targs->tokenizer, tokenizer_help);
+  targs->choice.add_options(tok);
   tok->add_flag("--add-eos", targs->add_eos,
                 "Append the EmbeddingRWKV EOS id 65535 to each id list (World tokenizer only)");
   targs->input_opt =
@@ -242,8 +252,7 @@ void add_tokenize_commands(CLI::App& app) {
       "(EmbeddingRWKV EOS) is an error unless --skip-special.\n"
       "With --errors replace, output that is not valid UTF-8 gets U+FFFD in \"text\" plus the exact bytes "
       "in \"bytes_hex\".\n");
-  dargs->vocab_opt = det->add_option("--vocab", dargs->vocab, vocab_help);
-  det->add_option("--tokenizer", dargs->tokenizer, tokenizer_help);
+  dargs->choice.add_options(det);
   det->add_flag("--skip-special", dargs->skip_special,
                 "Drop the special ids (World: 0 and 65535; 20b: 0 and 1) instead of decoding them");
   det->add_option(
