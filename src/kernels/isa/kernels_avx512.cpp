@@ -15,11 +15,10 @@ struct Bf16TileAvx512 {
     for (int m = 0; m < MR; ++m)
       for (int p = 0; p < NP; ++p) acc[m][p] = _mm512_setzero_ps();
     const std::size_t panel_stride = static_cast<std::size_t>(KP) * 32;
-    if (MR <= 2) prefetch_panel_heads<NP>(Bp, panel_stride * 2);
+    prefetch_panel_heads<MR, NP>(Bp, panel_stride * 2);
     for (int kp = 0; kp < KP; ++kp) {
-      if (MR > 2)  // one cache line per panel and k pair (see prefetch_panels)
-        prefetch_panels<NP>(Bp + static_cast<std::size_t>(kp) * 32, panel_stride * 2);
-      if (MR <= 2) prefetch_panels_ahead<NP>(Bp, static_cast<std::size_t>(kp) * 64, panel_stride * 2);
+      // one cache line per panel and k pair (see prefetch_panels)
+      prefetch_panels<MR, NP>(Bp, static_cast<std::size_t>(kp) * 64, panel_stride * 2);
       __m512bh b[NP];
       for (int p = 0; p < NP; ++p)
         b[p] = reinterpret_cast<__m512bh>(
