@@ -88,6 +88,9 @@ TEST(NeoxCli, Errors) {
   r = run_cli("tokenize --vocab '" + rwkv::test::vocab_path().string() + "' " + neox_flag() + "x");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--vocab"), std::string::npos) << r.err;
+  r = run_cli("detokenize --vocab '" + rwkv::test::vocab_path().string() + "' " + neox_flag() + "1,2");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot be combined with --tokenizer"), std::string::npos) << r.err;
   r = run_cli("tokenize --tokenizer gpt2 x");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("unknown tokenizer"), std::string::npos) << r.err;
