@@ -119,7 +119,7 @@ void BM_GemmZerosInRow(benchmark::State& state, rwkv::WeightPrecision prec) {
   run_gemm(state, prec, true, static_cast<int>(state.range(4)));
 }
 void ZeroShares(benchmark::internal::Benchmark* b) {
-  for (int zeros : {0, 50, 90}) b->Args({1, 3072, 768, 2, zeros});
+  for (int zeros : {0, 50, 60, 70, 80, 90}) b->Args({1, 3072, 768, 2, zeros});
   b->ArgNames({"M", "K", "N", "threads", "zero_pct"})->UseRealTime();
 }
 BENCHMARK_CAPTURE(BM_GemmZerosInRow, fp32, rwkv::WeightPrecision::F32)->Apply(ZeroShares);
