@@ -80,6 +80,7 @@ void ColdShapes(benchmark::internal::Benchmark* b) {
     b->Args({M, 768, 768, 2});
     b->Args({M, 768, 3072, 2});
     b->Args({M, 3072, 768, 2});
+    if (M == 1) b->Args({M, 64, 768, 1}), b->Args({M, 64, 768, 2});
   }
   b->ArgNames({"M", "K", "N", "threads"})->UseRealTime();
 }
@@ -140,6 +141,23 @@ void BM_Wkv7(benchmark::State& state) {
       10.0 * 64 * 64 * T, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_Wkv7)->Arg(1)->Arg(16)->Arg(256);
+
+// RWKV-4's WKV over T tokens of 768 channels (RWKV-4-Pile 169M's width), one thread: four exponentials per
+// channel and token, 16 channels per vector.
+void BM_Wkv4(benchmark::State& state) {
+  const int T = static_cast<int>(state.range(0)), C = 768;
+  const auto& kt = rwkv::kernels_for(rwkv::select_isa());
+  auto k = random_vec(static_cast<std::size_t>(T) * C), v = random_vec(static_cast<std::size_t>(T) * C),
+       r = random_vec(static_cast<std::size_t>(T) * C), u = random_vec(C);
+  std::vector<float> w(C, -0.5f), aa(C, 0.0f), bb(C, 0.0f), pp(C, -1e38f), y(static_cast<std::size_t>(T) * C);
+  for (auto _ : state) {
+    kt.wkv4(T, C, C, w.data(), u.data(), k.data(), v.data(), r.data(), y.data(), aa.data(), bb.data(),
+            pp.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["tokens_per_s"] = benchmark::Counter(T, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Wkv4)->Arg(1)->Arg(256);
 
 // One layer's WKV at the 0.1B shape (12 heads, 256 tokens, rows of 768 as in the model) over the pool:
 // shows how the recurrence scales with threads when its inputs are in cache.

@@ -415,6 +415,91 @@ TEST_P(KernelIsa, Wkv7SplitIntoCallsMatchesOneCallExactly) {
   }
 }
 
+// RWKV-4 WKV in double precision, the stable form (spec rwkv4 §1.4), one channel at a time.
+struct Wkv4Ref {
+  std::vector<double> y, aa, bb, pp;
+};
+Wkv4Ref wkv4_reference(int T, std::size_t stride, int n, const float* w, const float* u, const float* k,
+                       const float* v, const float* r, const float* aa, const float* bb, const float* pp) {
+  Wkv4Ref o{
+      std::vector<double>(static_cast<std::size_t>(T) * stride), {aa, aa + n}, {bb, bb + n}, {pp, pp + n}};
+  for (int t = 0; t < T; ++t)
+    for (int c = 0; c < n; ++c) {
+      const std::size_t i = static_cast<std::size_t>(t) * stride + c;
+      double ww = double(u[c]) + k[i], q = std::max(o.pp[c], ww);
+      double e1 = std::exp(o.pp[c] - q), e2 = std::exp(ww - q);
+      o.y[i] = r[i] * (e1 * o.aa[c] + e2 * v[i]) / (e1 * o.bb[c] + e2);
+      ww = double(w[c]) + o.pp[c];
+      q = std::max(ww, double(k[i]));
+      e1 = std::exp(ww - q), e2 = std::exp(k[i] - q);
+      o.aa[c] = e1 * o.aa[c] + e2 * v[i];
+      o.bb[c] = e1 * o.bb[c] + e2;
+      o.pp[c] = q;
+    }
+  return o;
+}
+
+// Channel counts that are not multiples of 16 (a padded last vector) at misaligned addresses, against
+// double precision; keys large enough that the running maximum moves both ways.
+TEST_P(KernelIsa, Wkv4MatchesScalarOnOddWidthsAndMisalignedRows) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(41);
+  std::uniform_real_distribution<float> decay(-3.0f, -0.01f), positive(0.5f, 2.0f);
+  for (int n : {1, 7, 16, 23, 64}) {
+    for (int T : {1, 5, 40}) {
+      const std::size_t stride = static_cast<std::size_t>(n) + 3, len = T * stride + 1;
+      auto k = random_vec(len, rng, 4.0f), v = random_vec(len, rng), r = random_vec(len, rng);
+      auto u = random_vec(n + 1, rng), aa = random_vec(n + 1, rng), pp = random_vec(n + 1, rng, 2.0f);
+      std::vector<float> w(n + 1), bb(n + 1), y(len, 0.0f);
+      for (auto& x : w) x = decay(rng);
+      for (auto& x : bb) x = positive(rng);
+      const Wkv4Ref ref = wkv4_reference(T, stride, n, w.data() + 1, u.data() + 1, k.data() + 1, v.data() + 1,
+                                         r.data() + 1, aa.data() + 1, bb.data() + 1, pp.data() + 1);
+      kt.wkv4(T, stride, n, w.data() + 1, u.data() + 1, k.data() + 1, v.data() + 1, r.data() + 1,
+              y.data() + 1, aa.data() + 1, bb.data() + 1, pp.data() + 1);
+      SCOPED_TRACE("n=" + std::to_string(n) + " T=" + std::to_string(T));
+      for (int c = 0; c < n; ++c) {
+        ASSERT_NEAR(aa[1 + c], ref.aa[c], 1e-4 * (1 + std::fabs(ref.aa[c]))) << "c=" << c;
+        ASSERT_NEAR(bb[1 + c], ref.bb[c], 1e-4 * (1 + std::fabs(ref.bb[c]))) << "c=" << c;
+        ASSERT_NEAR(pp[1 + c], ref.pp[c], 1e-5 * (1 + std::fabs(ref.pp[c]))) << "c=" << c;
+      }
+      for (int t = 0; t < T; ++t)
+        for (int c = 0; c < n; ++c) {
+          const std::size_t i = t * stride + c;
+          ASSERT_NEAR(y[1 + i], ref.y[i], 1e-4 * (1 + std::fabs(ref.y[i]))) << "t=" << t << " c=" << c;
+        }
+    }
+  }
+}
+
+// A channel's bits do not depend on the channels beside it (a full vector or the padded last one) nor on
+// how its tokens are split into calls: chunked prompts and decode give the one-call result.
+TEST_P(KernelIsa, Wkv4ChannelsAndCallsIndependent) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(43);
+  const int n = 37, T = 9;
+  const std::size_t stride = n, len = static_cast<std::size_t>(T) * n;
+  auto k = random_vec(len, rng, 3.0f), v = random_vec(len, rng), r = random_vec(len, rng);
+  auto u = random_vec(n, rng), aa0 = random_vec(n, rng), pp0 = random_vec(n, rng);
+  std::vector<float> w(n, -0.5f), bb0(n, 1.5f);
+  std::vector<float> aa(aa0), bb(bb0), pp(pp0), y(len);
+  kt.wkv4(T, stride, n, w.data(), u.data(), k.data(), v.data(), r.data(), y.data(), aa.data(), bb.data(),
+          pp.data());
+  // each channel alone (so always in a padded vector), the tokens split after `first`
+  for (int first : {1, 4}) {
+    std::vector<float> a2(aa0), b2(bb0), p2(pp0), y2(len);
+    for (int c = 0; c < n; ++c) {
+      kt.wkv4(first, stride, 1, &w[c], &u[c], &k[c], &v[c], &r[c], &y2[c], &a2[c], &b2[c], &p2[c]);
+      const std::size_t o = static_cast<std::size_t>(first) * stride + c;
+      kt.wkv4(T - first, stride, 1, &w[c], &u[c], &k[o], &v[o], &r[o], &y2[o], &a2[c], &b2[c], &p2[c]);
+    }
+    EXPECT_EQ(y2, y) << "split after " << first;
+    EXPECT_EQ(a2, aa);
+    EXPECT_EQ(b2, bb);
+    EXPECT_EQ(p2, pp);
+  }
+}
+
 TEST_P(KernelIsa, LayerNormMatchesScalarOnOddSizesAndMisalignedRows) {
   const KernelTable& kt = kernels_for(GetParam());
   std::mt19937 rng(10);

@@ -46,6 +46,12 @@ struct KernelTable {
   // normalised key) and a. Output y rows (same stride) are written.
   void (*wkv7)(int T, std::size_t stride, const float* r, const float* d, const float* k, const float* v,
                const float* kk, const float* a, float* S, float* y);
+  // RWKV-4 WKV (the numerically stable form with a running maximum exponent) over T tokens of n channels:
+  // per token t, rows k, v, r and y at stride `stride` floats; w = -exp(time_decay) and u = time_first per
+  // channel; aa, bb, pp the channels' state, updated in place. y = r * wkv. Each channel's arithmetic is
+  // the same whatever n and its position (16 channels per vector, a last partial vector in a padded copy).
+  void (*wkv4)(int T, std::size_t stride, int n, const float* w, const float* u, const float* k,
+               const float* v, const float* r, float* y, float* aa, float* bb, float* pp);
   // Runs `iters` rounds of 12 independent 16-wide multiply-adds (a peak-FLOP probe for benchmarks);
   // returns a value that depends on every result so the work cannot be optimised away.
   float (*fma_burn)(long iters);

@@ -2,7 +2,6 @@
 #include "model/x040_block.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 namespace rwkv {
@@ -11,28 +10,6 @@ namespace {
 
 constexpr float kLayerNormEps = 1e-5f;
 constexpr int kWkvChannelBlock = 64;  // channels per WKV task
-
-// The stable WKV recurrence (spec §1.4) over `len` tokens for channels [c0, c1). k, v, r, y are rows of
-// stride A; aa/bb/pp are the layer's state, w = -exp(time_decay), u = time_first. Writes y = r * wkv.
-void wkv4(int len, std::size_t stride, int c0, int c1, const float* w, const float* u, const float* k,
-          const float* v, const float* r, float* y, float* aa, float* bb, float* pp) {
-  for (int t = 0; t < len; ++t) {
-    const std::size_t o = static_cast<std::size_t>(t) * stride;
-    for (int c = c0; c < c1; ++c) {
-      const float kt = k[o + c], vt = v[o + c];
-      float ww = u[c] + kt;
-      float q = std::max(pp[c], ww);
-      float e1 = std::exp(pp[c] - q), e2 = std::exp(ww - q);
-      y[o + c] = r[o + c] * ((e1 * aa[c] + e2 * vt) / (e1 * bb[c] + e2));
-      ww = w[c] + pp[c];
-      q = std::max(ww, kt);
-      e1 = std::exp(ww - q), e2 = std::exp(kt - q);
-      aa[c] = e1 * aa[c] + e2 * vt;
-      bb[c] = e1 * bb[c] + e2;
-      pp[c] = q;
-    }
-  }
-}
 
 }  // namespace
 
@@ -99,8 +76,8 @@ void x040_block_forward(const BlockContext& ctx, const X040Block& blk, const X04
     const int c1 = std::min(A, c0 + kWkvChannelBlock);
     float* aa = s.state + D;
     const std::size_t off = static_cast<std::size_t>(s.row0) * la;
-    wkv4(s.len, la, c0, c1, blk.decay.data(), blk.first.data(), ws.k + off, ws.v + off, ws.r + off,
-         ws.y + off, aa, aa + A, aa + 2 * A);
+    ctx.kt.wkv4(s.len, la, c1 - c0, blk.decay.data() + c0, blk.first.data() + c0, ws.k + off + c0,
+                ws.v + off + c0, ws.r + off + c0, ws.y + off + c0, aa + c0, aa + A + c0, aa + 2 * A + c0);
   });
   gemm_rows(ws.y, la, blk.O, x, ld, Epilogue::Accumulate);  // x += (r * wkv) O
   if (ctx.trace) (*ctx.trace)(layer, kTraceAfterAtt, x, rows);

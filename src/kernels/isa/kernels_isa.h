@@ -14,6 +14,8 @@ namespace rwkv::isa {
                           std::size_t ldc, int n_valid, Epilogue epi);                                       \
   void wkv7_##SUFFIX(int T, std::size_t stride, const float* r, const float* d, const float* k,              \
                      const float* v, const float* kk, const float* a, float* S, float* y);                   \
+  void wkv4_##SUFFIX(int T, std::size_t stride, int n, const float* w, const float* u, const float* k,       \
+                     const float* v, const float* r, float* y, float* aa, float* bb, float* pp);             \
   float fma_burn_##SUFFIX(long iters);                                                                       \
   void gemm_tile_bf16_##SUFFIX(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,              \
                                const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid,              \
