@@ -159,10 +159,11 @@ void BM_Wkv4(benchmark::State& state) {
 }
 BENCHMARK(BM_Wkv4)->Arg(1)->Arg(256);
 
-// One layer's WKV at the 0.1B shape (12 heads, 256 tokens, rows of 768 as in the model) over the pool:
-// shows how the recurrence scales with threads when its inputs are in cache.
+// One layer's WKV at the 0.1B shape (12 heads, T tokens, rows of 768 as in the model) over the pool: shows
+// how the recurrence scales with threads when its inputs are in cache (T = 1: decode, where a head's step
+// is shorter than a claim's round trip between cores).
 void BM_Wkv7Layer(benchmark::State& state) {
-  const int T = 256, C = 768, H = 12;
+  const int T = static_cast<int>(state.range(1)), C = 768, H = 12;
   const auto& kt = rwkv::kernels_for(rwkv::select_isa());
   rwkv::ThreadPool pool(static_cast<int>(state.range(0)));
   auto r = random_vec(T * C), k = random_vec(T * C), v = random_vec(T * C), kk = random_vec(T * C);
@@ -178,7 +179,13 @@ void BM_Wkv7Layer(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
   }
 }
-BENCHMARK(BM_Wkv7Layer)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_Wkv7Layer)
+    ->Args({1, 256})
+    ->Args({2, 256})
+    ->Args({1, 1})
+    ->Args({2, 1})
+    ->ArgNames({"threads", "T"})
+    ->UseRealTime();
 
 // The fixed cost of one parallel region on the pool (two empty tasks per thread): what every
 // synchronisation point of a forward pass costs before any work.

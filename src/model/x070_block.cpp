@@ -49,12 +49,6 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   auto run = [&](std::initializer_list<GemmJob> jobs) {
     gemm_many(ctx.kt, ctx.pool, rows, std::span<const GemmJob>(jobs.begin(), jobs.size()), &ws.gemm_scratch);
   };
-  // Row-wise element work, split over the pool (each row's arithmetic is the same whatever the split).
-  auto for_rows = [&](auto&& fn) {
-    ctx.pool.parallel_for(static_cast<std::size_t>(rows), 8, [&](std::size_t b, std::size_t e, int) {
-      for (std::size_t t = b; t < e; ++t) fn(static_cast<int>(t));
-    });
-  };
   // Previous-token row of each row within its segment (nullptr = the segment's carried shift).
   std::vector<int> seg_start(static_cast<std::size_t>(rows));
   std::vector<const BlockSegment*> seg_of(static_cast<std::size_t>(rows));
@@ -134,31 +128,32 @@ void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X07
   };
   gemm_many(ctx.kt, ctx.pool, rows, std::span<const GemmJob>(second, layer > 0 ? 4 : 3), &ws.gemm_scratch);
 
-  const WkvRowConsts consts{blk.w0.data(),    blk.a0.data(),    blk.k_k.data(),
-                            blk.k_a.data(),   blk.v0.data(),    blk.r_k.data(),
-                            blk.lnx_w.data(), blk.lnx_b.data(), C,
-                            kGroupNormEps};
-  for_rows([&](int t) {
-    ctx.kt.wkv_inputs(consts, row(ws.dec, t), row(ws.a, t), row(ws.k, t), row(ws.kk, t), row(ws.v, t),
-                      row(v_first, t),
-                      layer > 0 ? row(ws.xw, t) : nullptr);  // xw holds the value-gate logits
-  });
-
-  // WKV recurrence per (segment, head).
+  // Per (segment, head): the head's WKV inputs for each row, the recurrence over the segment's tokens, then
+  // the head's output (GroupNorm, bonus, gate) for each row. Every step works on the head's 64 channels
+  // alone, so one task does all three while its rows are in cache, with no pass of its own in between.
   const std::size_t n_tasks = segs.size() * static_cast<std::size_t>(H);
   const std::size_t head_state = static_cast<std::size_t>(N) * N;
   ctx.pool.run_tasks(n_tasks, [&](std::size_t task, int) {
     const BlockSegment& s = segs[task / H];
     const int h = static_cast<int>(task % H);
-    const std::size_t off = static_cast<std::size_t>(s.row0) * ldc + static_cast<std::size_t>(h) * N;
+    const std::size_t c0 = static_cast<std::size_t>(h) * N;
+    const WkvRowConsts hc{blk.w0.data() + c0,    blk.a0.data() + c0,    blk.k_k.data() + c0,
+                          blk.k_a.data() + c0,   blk.v0.data() + c0,    blk.r_k.data() + c0,
+                          blk.lnx_w.data() + c0, blk.lnx_b.data() + c0, N,
+                          kGroupNormEps};
+    for (int t = s.row0; t < s.row0 + s.len; ++t)
+      ctx.kt.wkv_inputs(hc, row(ws.dec, t) + c0, row(ws.a, t) + c0, row(ws.k, t) + c0, row(ws.kk, t) + c0,
+                        row(ws.v, t) + c0, row(v_first, t) + c0,
+                        layer > 0 ? row(ws.xw, t) + c0 : nullptr);  // xw holds the value-gate logits
+    const std::size_t off = static_cast<std::size_t>(s.row0) * ldc + c0;
     ctx.kt.wkv7(s.len, ldc, ws.r + off, ws.dec + off, ws.k + off, ws.v + off, ws.kk + off, ws.a + off,
                 s.wkv + h * head_state, ws.y + off);
+    for (int t = s.row0; t < s.row0 + s.len; ++t)
+      ctx.kt.wkv_output(hc, row(ws.y, t) + c0, row(ws.r, t) + c0, row(ws.k, t) + c0, row(ws.v, t) + c0,
+                        row(ws.g, t) + c0,
+                        bf16 ? row16(ws.xr16, t) + c0 : nullptr);  // (xr16 is free once the projections ran)
   });
 
-  for_rows([&](int t) {
-    ctx.kt.wkv_output(consts, row(ws.y, t), row(ws.r, t), row(ws.k, t), row(ws.v, t), row(ws.g, t),
-                      bf16 ? row16(ws.xr16, t) : nullptr);  // (xr16 is free once the projections ran)
-  });
   run({shifted(ws.y, ws.xr16, blk.O, x, ldc, Epilogue::Accumulate)});  // x += y O
   if (ctx.trace) (*ctx.trace)(layer, kTraceAfterAtt, x, rows);
 
