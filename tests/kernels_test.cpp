@@ -681,6 +681,49 @@ TEST_P(KernelIsa, TokenMixBf16IsTokenMixRounded) {
   }
 }
 
+// RWKV-4's token shift (cur * mix + prev * keep): against double precision on odd lengths and misaligned
+// rows, with and without a previous token; its bf16 form gives to_bf16's bits for the fp32 one, pads each
+// row with zeros and writes nothing else.
+TEST_P(KernelIsa, TokenMixKeepMatchesScalarAndItsBf16FormIsItRounded) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(7);
+  for (std::size_t n : {1u, 15u, 16u, 17u, 50u, 768u}) {
+    for (int outputs : {1, 3}) {
+      const std::size_t padded = n + n % 2 + 2;
+      auto cur = random_vec(n + 1, rng), prev = random_vec(n + 1, rng), mixes = random_vec(3 * n + 1, rng),
+           keeps = random_vec(3 * n + 1, rng);
+      for (bool has_prev : {true, false}) {
+        std::vector<const float*> mix, keep;
+        std::vector<float*> out;
+        std::vector<std::uint16_t*> out16;
+        std::vector<float> outs(3 * n + 1, -7.0f);
+        std::vector<std::uint16_t> outs16(3 * padded + 1, 0xabcd);
+        for (int i = 0; i < outputs; ++i) {
+          mix.push_back(mixes.data() + 1 + i * n), keep.push_back(keeps.data() + 1 + i * n);
+          out.push_back(outs.data() + 1 + i * n), out16.push_back(outs16.data() + 1 + i * padded);
+        }
+        const float* p = has_prev ? prev.data() + 1 : nullptr;
+        kt.token_mix_keep(cur.data() + 1, p, n, outputs, mix.data(), keep.data(), out.data());
+        kt.token_mix_keep_bf16(cur.data() + 1, p, n, outputs, mix.data(), keep.data(), out16.data(), padded);
+        for (int i = 0; i < outputs; ++i) {
+          for (std::size_t c = 0; c < n; ++c) {
+            const double want = double(cur[1 + c]) * mix[i][c] + (p ? double(p[c]) * keep[i][c] : 0.0);
+            ASSERT_NEAR(out[i][c], want, 1e-6 * (1 + std::fabs(want))) << "n=" << n << " output " << i;
+          }
+          std::vector<std::uint16_t> want(padded, 0);
+          kt.to_bf16(out[i], want.data(), static_cast<int>(n), static_cast<int>(padded));
+          ASSERT_EQ(std::vector<std::uint16_t>(out16[i], out16[i] + padded), want)
+              << "n=" << n << " output " << i;
+        }
+        ASSERT_EQ(outs[0], -7.0f) << "wrote before the outputs";
+        for (std::size_t c = 1 + outputs * n; c < outs.size(); ++c) ASSERT_EQ(outs[c], -7.0f) << "wrote past";
+        ASSERT_EQ(outs16[0], 0xabcd) << "wrote before the outputs";
+        for (std::size_t c = 1 + outputs * padded; c < outs16.size(); ++c) ASSERT_EQ(outs16[c], 0xabcd);
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, KernelIsa, ::testing::ValuesIn(supported_isas()),
                          [](const ::testing::TestParamInfo<Isa>& p) {
                            return std::string(isa_name(p.param));

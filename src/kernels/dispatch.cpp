@@ -65,17 +65,18 @@ Isa select_isa() {
 }
 
 // One table per ISA, every entry named so a new kernel cannot be wired to the wrong slot.
-#define RWKV_KERNEL_TABLE(ISA, SUFFIX)                                                            \
-  KernelTable {                                                                                   \
-    .isa = ISA, .gemm_tile = &isa::gemm_tile_##SUFFIX, .wkv7 = &isa::wkv7_##SUFFIX,               \
-    .wkv4 = &isa::wkv4_##SUFFIX, .fma_burn = &isa::fma_burn_##SUFFIX,                             \
-    .gemm_tile_bf16 = &isa::gemm_tile_bf16_##SUFFIX, .gemm_tile_i8 = &isa::gemm_tile_i8_##SUFFIX, \
-    .to_bf16 = &isa::to_bf16_##SUFFIX, .layer_norm = &isa::layer_norm_##SUFFIX,                   \
-    .token_mix = &isa::token_mix_##SUFFIX, .token_mix_bf16 = &isa::token_mix_bf16_##SUFFIX,       \
-    .wkv_inputs = &isa::wkv_inputs_##SUFFIX, .wkv_output = &isa::wkv_output_##SUFFIX,             \
-    .gemm_row_sparse = &isa::gemm_row_sparse_##SUFFIX,                                            \
-    .gemm_row_sparse_bf16 = &isa::gemm_row_sparse_bf16_##SUFFIX,                                  \
-    .gemm_row_sparse_i8 = &isa::gemm_row_sparse_i8_##SUFFIX                                       \
+#define RWKV_KERNEL_TABLE(ISA, SUFFIX)                                                                  \
+  KernelTable {                                                                                         \
+    .isa = ISA, .gemm_tile = &isa::gemm_tile_##SUFFIX, .wkv7 = &isa::wkv7_##SUFFIX,                     \
+    .wkv4 = &isa::wkv4_##SUFFIX, .fma_burn = &isa::fma_burn_##SUFFIX,                                   \
+    .gemm_tile_bf16 = &isa::gemm_tile_bf16_##SUFFIX, .gemm_tile_i8 = &isa::gemm_tile_i8_##SUFFIX,       \
+    .to_bf16 = &isa::to_bf16_##SUFFIX, .layer_norm = &isa::layer_norm_##SUFFIX,                         \
+    .token_mix = &isa::token_mix_##SUFFIX, .token_mix_bf16 = &isa::token_mix_bf16_##SUFFIX,             \
+    .token_mix_keep = &isa::token_mix_keep_##SUFFIX,                                                    \
+    .token_mix_keep_bf16 = &isa::token_mix_keep_bf16_##SUFFIX, .wkv_inputs = &isa::wkv_inputs_##SUFFIX, \
+    .wkv_output = &isa::wkv_output_##SUFFIX, .gemm_row_sparse = &isa::gemm_row_sparse_##SUFFIX,         \
+    .gemm_row_sparse_bf16 = &isa::gemm_row_sparse_bf16_##SUFFIX,                                        \
+    .gemm_row_sparse_i8 = &isa::gemm_row_sparse_i8_##SUFFIX                                             \
   }
 
 const KernelTable& kernels_for(Isa isa) {

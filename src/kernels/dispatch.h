@@ -75,6 +75,14 @@ struct KernelTable {
   // zero-padded from n to `padded` entries: the A rows of products with bf16 weights.
   void (*token_mix_bf16)(const float* u, const float* prev, std::size_t n, int outputs,
                          const float* const* mix, std::uint16_t* const* out, std::size_t padded);
+  // RWKV-4's token shift: out[i][c] = cur[c] * mix[i][c] + prev[c] * keep[i][c] (keep = 1 - mix, given), a
+  // null prev counting as zeros; and the same rounded to bf16 as it is stored (to_bf16's bits), each output
+  // row zero-padded from n to `padded` entries. Outputs must not overlap the inputs.
+  void (*token_mix_keep)(const float* cur, const float* prev, std::size_t n, int outputs,
+                         const float* const* mix, const float* const* keep, float* const* out);
+  void (*token_mix_keep_bf16)(const float* cur, const float* prev, std::size_t n, int outputs,
+                              const float* const* mix, const float* const* keep, std::uint16_t* const* out,
+                              std::size_t padded);
   // One row's WKV inputs, in place: dec = exp(-e^(-1/2) sigmoid(w0 + dec)) (the decay); a = sigmoid(a + a0);
   // kk = k * k_k normalised per head of 64 (L2, norm floored at 1e-12); k = k * (1 + (a - 1) * k_a); then
   // with a value gate (layers after the first): vgate = sigmoid(vgate + v0), v = v + (v_first - v) * vgate;

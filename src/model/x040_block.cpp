@@ -26,6 +26,17 @@ void X040Workspace::reserve(int rows, const X040Dims& d) {
   hidden = p;
 }
 
+void X040Workspace::reserve_bf16(int rows, int width) {
+  const std::size_t ld = static_cast<std::size_t>(width + width % 2);
+  if (rows <= rows_bf16_ && ld <= ld_bf16) return;
+  rows_bf16_ = std::max(rows, rows_bf16_);
+  ld_bf16 = std::max(ld, ld_bf16);
+  const std::size_t m = static_cast<std::size_t>(rows_bf16_) * ld_bf16;
+  buf_bf16_.assign(3 * m, 0);
+  std::uint16_t* p = buf_bf16_.data();
+  for (std::uint16_t** slot : {&kx16, &vx16, &rx16}) *slot = p, p += m;
+}
+
 void x040_block_forward(const BlockContext& ctx, const X040Block& blk, const X040Dims& d, int layer, int rows,
                         const std::vector<X040Segment>& segs, float* x, X040Workspace& ws) {
   const int D = d.n_embd, A = d.n_att;
@@ -48,6 +59,23 @@ void x040_block_forward(const BlockContext& ctx, const X040Block& blk, const X04
   auto att_xx = [&](const X040Segment& s) { return s.state; };
   auto ffn_xx = [&](const X040Segment& s) { return s.state + D + 3 * la; };
 
+  // Products whose weights are bf16 read their A rows rounded to bf16: the token shifts feeding them are
+  // rounded as they are written (the bits gemm_many's own rounding would give).
+  auto all_bf16 = [](std::initializer_list<const PackedMatrix*> ms) {
+    for (const PackedMatrix* m : ms)
+      if (m->precision() != WeightPrecision::BF16) return false;
+    return true;
+  };
+  const bool att16 = all_bf16({&blk.K, &blk.V, &blk.R}), ffn16 = all_bf16({&blk.FK, &blk.FR});
+  if (att16 || ffn16) ws.reserve_bf16(rows, D);
+  const std::size_t l16 = ws.ld_bf16;
+  auto row16 = [&](std::uint16_t* m, int t) { return m + static_cast<std::size_t>(t) * l16; };
+  // A job reading a token shift: its fp32 rows, or their bf16 copy.
+  auto shifted = [&](bool as_bf16, const float* a, const std::uint16_t* a16, const PackedMatrix& m, float* c,
+                     std::size_t ldc, Epilogue e) {
+    return as_bf16 ? GemmJob{nullptr, 0, &m, c, ldc, e, a16, l16} : GemmJob{a, ld, &m, c, ldc, e};
+  };
+
   // ---- time mix ----
   for_rows([&](int t) {
     ctx.kt.layer_norm(row(x, t, ld), row(ws.xx, t, ld), D, blk.ln1_w.data(), blk.ln1_b.data(), kLayerNormEps);
@@ -56,17 +84,19 @@ void x040_block_forward(const BlockContext& ctx, const X040Block& blk, const X04
     const X040Segment& s = *seg_of[t];
     const float* cur = row(ws.xx, t, ld);
     const float* prev = t > s.row0 ? row(ws.xx, t - 1, ld) : att_xx(s);
-    float *kx = row(ws.kx, t, ld), *vx = row(ws.vx, t, ld), *rx = row(ws.rx, t, ld);
-    for (int c = 0; c < D; ++c) {
-      kx[c] = cur[c] * blk.att_mix_k[c] + prev[c] * blk.att_keep_k[c];
-      vx[c] = cur[c] * blk.att_mix_v[c] + prev[c] * blk.att_keep_v[c];
-      rx[c] = cur[c] * blk.att_mix_r[c] + prev[c] * blk.att_keep_r[c];
+    const float* const mix[] = {blk.att_mix_k.data(), blk.att_mix_v.data(), blk.att_mix_r.data()};
+    const float* const keep[] = {blk.att_keep_k.data(), blk.att_keep_v.data(), blk.att_keep_r.data()};
+    if (att16) {
+      std::uint16_t* const out[] = {row16(ws.kx16, t), row16(ws.vx16, t), row16(ws.rx16, t)};
+      return ctx.kt.token_mix_keep_bf16(cur, prev, ld, 3, mix, keep, out, l16);
     }
+    float* const out[] = {row(ws.kx, t, ld), row(ws.vx, t, ld), row(ws.rx, t, ld)};
+    ctx.kt.token_mix_keep(cur, prev, ld, 3, mix, keep, out);
   });
   // k, v and r = sigmoid(rx R) as one set of parallel tasks.
-  const GemmJob kvr[] = {{ws.kx, ld, &blk.K, ws.k, la, Epilogue::Store},
-                         {ws.vx, ld, &blk.V, ws.v, la, Epilogue::Store},
-                         {ws.rx, ld, &blk.R, ws.r, la, Epilogue::Sigmoid}};
+  const GemmJob kvr[] = {shifted(att16, ws.kx, ws.kx16, blk.K, ws.k, la, Epilogue::Store),
+                         shifted(att16, ws.vx, ws.vx16, blk.V, ws.v, la, Epilogue::Store),
+                         shifted(att16, ws.rx, ws.rx16, blk.R, ws.r, la, Epilogue::Sigmoid)};
   gemm_many(ctx.kt, ctx.pool, rows, kvr, &ws.gemm_scratch);
 
   const std::size_t blocks = (la + kWkvChannelBlock - 1) / kWkvChannelBlock;
@@ -91,15 +121,18 @@ void x040_block_forward(const BlockContext& ctx, const X040Block& blk, const X04
     const X040Segment& s = *seg_of[t];
     const float* cur = row(ws.xx2, t, ld);
     const float* prev = t > s.row0 ? row(ws.xx2, t - 1, ld) : ffn_xx(s);
-    float *kx = row(ws.kx, t, ld), *rx = row(ws.rx, t, ld);
-    for (int c = 0; c < D; ++c) {
-      kx[c] = cur[c] * blk.ffn_mix_k[c] + prev[c] * blk.ffn_keep_k[c];
-      rx[c] = cur[c] * blk.ffn_mix_r[c] + prev[c] * blk.ffn_keep_r[c];
+    const float* const mix[] = {blk.ffn_mix_k.data(), blk.ffn_mix_r.data()};
+    const float* const keep[] = {blk.ffn_keep_k.data(), blk.ffn_keep_r.data()};
+    if (ffn16) {
+      std::uint16_t* const out[] = {row16(ws.kx16, t), row16(ws.rx16, t)};
+      return ctx.kt.token_mix_keep_bf16(cur, prev, ld, 2, mix, keep, out, l16);
     }
+    float* const out[] = {row(ws.kx, t, ld), row(ws.rx, t, ld)};
+    ctx.kt.token_mix_keep(cur, prev, ld, 2, mix, keep, out);
   });
   // hidden = relu(kx FK)^2 and the gate sigmoid(rx FR) together, then the value projection.
-  const GemmJob key_gate[] = {{ws.kx, ld, &blk.FK, ws.hidden, lf, Epilogue::ReluSquared},
-                              {ws.rx, ld, &blk.FR, ws.fr, ld, Epilogue::Sigmoid}};
+  const GemmJob key_gate[] = {shifted(ffn16, ws.kx, ws.kx16, blk.FK, ws.hidden, lf, Epilogue::ReluSquared),
+                              shifted(ffn16, ws.rx, ws.rx16, blk.FR, ws.fr, ld, Epilogue::Sigmoid)};
   gemm_many(ctx.kt, ctx.pool, rows, key_gate, &ws.gemm_scratch);
   gemm_rows(ws.hidden, lf, blk.FV, ws.out, ld, Epilogue::Store);
   for_rows([&](int t) {

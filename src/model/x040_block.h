@@ -4,6 +4,8 @@
 // token order. Every row's arithmetic is the same whatever the batch, the segments or the thread count.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "model/block_context.h"
@@ -21,12 +23,18 @@ struct X040Segment {
 class X040Workspace {
  public:
   void reserve(int rows, const X040Dims& d);
+  // With bf16 weights the token shifts are written rounded, as the products read them: three matrices of
+  // rows x ld_bf16 (>= width, even) in place of kx, vx, rx.
+  void reserve_bf16(int rows, int width);
   float *xx, *kx, *vx, *rx, *k, *v, *r, *y, *out, *xx2, *fr, *hidden;
+  std::uint16_t *kx16 = nullptr, *vx16 = nullptr, *rx16 = nullptr;
+  std::size_t ld_bf16 = 0;
   GemmScratch gemm_scratch;
 
  private:
   AlignedVector<float> buf_;
-  int rows_ = 0;
+  AlignedVector<std::uint16_t> buf_bf16_;
+  int rows_ = 0, rows_bf16_ = 0;
   long width_ = 0, ffn_ = 0;
 };
 

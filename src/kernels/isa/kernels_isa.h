@@ -35,6 +35,11 @@ namespace rwkv::isa {
                           const float* const* mix, float* const* out);                                       \
   void token_mix_bf16_##SUFFIX(const float* u, const float* prev, std::size_t n, int outputs,                \
                                const float* const* mix, std::uint16_t* const* out, std::size_t padded);      \
+  void token_mix_keep_##SUFFIX(const float* cur, const float* prev, std::size_t n, int outputs,              \
+                               const float* const* mix, const float* const* keep, float* const* out);        \
+  void token_mix_keep_bf16_##SUFFIX(const float* cur, const float* prev, std::size_t n, int outputs,         \
+                                    const float* const* mix, const float* const* keep,                       \
+                                    std::uint16_t* const* out, std::size_t padded);                          \
   void wkv_inputs_##SUFFIX(const WkvRowConsts& c, float* dec, float* a, float* k, float* kk, float* v,       \
                            float* v_first, float* vgate);                                                    \
   void wkv_output_##SUFFIX(const WkvRowConsts& c, float* y, const float* r, const float* k, const float* v,  \
