@@ -27,14 +27,10 @@ void X040Workspace::reserve(int rows, const X040Dims& d) {
 }
 
 void X040Workspace::reserve_bf16(int rows, int width) {
-  const std::size_t ld = static_cast<std::size_t>(width + width % 2);
-  if (rows <= rows_bf16_ && ld <= ld_bf16) return;
-  rows_bf16_ = std::max(rows, rows_bf16_);
-  ld_bf16 = std::max(ld, ld_bf16);
-  const std::size_t m = static_cast<std::size_t>(rows_bf16_) * ld_bf16;
-  buf_bf16_.assign(3 * m, 0);
-  std::uint16_t* p = buf_bf16_.data();
-  for (std::uint16_t** slot : {&kx16, &vx16, &rx16}) *slot = p, p += m;
+  if (!bf16_.reserve(rows, width, 3)) return;
+  std::size_t i = 0;
+  for (std::uint16_t** slot : {&kx16, &vx16, &rx16}) *slot = bf16_.matrix(i++);
+  ld_bf16 = bf16_.ld();
 }
 
 void x040_block_forward(const BlockContext& ctx, const X040Block& blk, const X040Dims& d, int layer, int rows,

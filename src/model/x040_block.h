@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/bf16_rows.h"
 #include "model/block_context.h"
 #include "model/x040_weights.h"
 #include "util/aligned.h"
@@ -33,8 +34,8 @@ class X040Workspace {
 
  private:
   AlignedVector<float> buf_;
-  AlignedVector<std::uint16_t> buf_bf16_;
-  int rows_ = 0, rows_bf16_ = 0;
+  Bf16Rows bf16_;
+  int rows_ = 0;
   long width_ = 0, ffn_ = 0;
 };
 

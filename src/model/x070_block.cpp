@@ -31,14 +31,10 @@ void BlockWorkspace::reserve(int rows, const X070Dims& d) {
 }
 
 void BlockWorkspace::reserve_bf16(int rows, int width) {
-  const std::size_t ld = static_cast<std::size_t>(width + width % 2);
-  if (rows <= rows_bf16_ && ld <= ld_bf16) return;
-  rows_bf16_ = std::max(rows, rows_bf16_);
-  ld_bf16 = std::max(ld, ld_bf16);
-  const std::size_t m = static_cast<std::size_t>(rows_bf16_) * ld_bf16;
-  buf_bf16_.assign(6 * m, 0);
-  std::uint16_t* p = buf_bf16_.data();
-  for (std::uint16_t** slot : {&xr16, &xw16, &xk16, &xv16, &xa16, &xg16}) *slot = p, p += m;
+  if (!bf16_.reserve(rows, width, 6)) return;
+  std::size_t i = 0;
+  for (std::uint16_t** slot : {&xr16, &xw16, &xk16, &xv16, &xa16, &xg16}) *slot = bf16_.matrix(i++);
+  ld_bf16 = bf16_.ld();
 }
 
 void x070_block_forward(const BlockContext& ctx, const X070Block& blk, const X070Dims& d, int layer, int rows,

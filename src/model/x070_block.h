@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "model/bf16_rows.h"
 #include "model/block_context.h"
 #include "model/x070_weights.h"
 #include "util/aligned.h"
@@ -39,8 +40,8 @@ class BlockWorkspace {
 
  private:
   AlignedVector<float> buf_;
-  AlignedVector<std::uint16_t> buf_bf16_;
-  int rows_ = 0, rows_bf16_ = 0;
+  Bf16Rows bf16_;
+  int rows_ = 0;
   long ffn_ = 0, lora_ = 0, embd_ = 0;
 };
 
