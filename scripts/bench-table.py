@@ -25,8 +25,20 @@ def main(path):
     row("% of the measured fp32 FMA peak", lambda m, k: f"{m['prefill']['pct_of_fp32_peak']:.0f} %")
     row("query latency, 16 tokens", lambda m, k: f"**{m['query_latency_ms']:.1f} ms**")
     row("decode ms/token", lambda m, k: f"{m['decode']['ms_per_token']:.2f}")
+    own_bw = all("read_bandwidth_gbs" in modes[m]["decode"] for m in order)
+    if own_bw:  # since 2026-11-24: each mode's bound uses bandwidth read beside its own decode
+        if all("read_bandwidth_gbs_before" in modes[m]["decode"] for m in order):
+            row("read bandwidth just before / after this mode's decode",
+                lambda m, k: f"{m['decode']['read_bandwidth_gbs_before']:.1f} / "
+                f"{m['decode']['read_bandwidth_gbs_after']:.1f} GB/s")
+        else:
+            row("read bandwidth after this mode's decode",
+                lambda m, k: f"{m['decode']['read_bandwidth_gbs']:.1f} GB/s")
     row("decode bound (weight bytes ÷ bandwidth)", lambda m, k: f"{m['decode']['bandwidth_bound_ms']:.2f} ms")
     row("decode ÷ bound", lambda m, k: f"**{m['decode']['times_bound']:.2f}×**")
+    if own_bw:
+        row(f"decode ÷ bound at the run's closing reading ({bw:.1f} GB/s)",
+            lambda m, k: f"{m['decode']['times_bound_at_run_end']:.2f}×")
     row("block weights (MiB)", lambda m, k: f"{m['weights_mb']:.0f}")
     row("model load", lambda m, k: f"{m['load_seconds']:.2f} s")
     row("peak RSS of this run (64-doc batch: 64 states of 2.25 MiB)", lambda m, k: f"{m['peak_rss_mb']:.0f} MiB")

@@ -1,5 +1,6 @@
 // `rwkv bench` runs end to end on a tiny synthetic model and reports every figure the README table uses
 // (no timing is asserted: benchmarks are not timed tests).
+#include <algorithm>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -9,6 +10,24 @@
 
 namespace rwkv::test {
 namespace {
+
+// A mode's decode bound is its weight bytes over the higher of the bandwidths read just before and just
+// after its decode; the bound at the run's closing reading is reported beside it.
+void expect_decode_bounds(const nlohmann::json& dec, double run_end_gbs) {
+  const double before = dec.at("read_bandwidth_gbs_before").get<double>();
+  const double after = dec.at("read_bandwidth_gbs_after").get<double>();
+  ASSERT_GT(before, 0);
+  ASSERT_GT(after, 0);
+  const double own = dec.at("read_bandwidth_gbs").get<double>(), ms = dec.at("ms_per_token").get<double>();
+  EXPECT_EQ(own, std::max(before, after));
+  const double bytes = dec.at("weight_bytes_per_token").get<double>();
+  ASSERT_GT(bytes, 0);
+  EXPECT_NEAR(dec.at("bandwidth_bound_ms").get<double>(), 1e3 * bytes / (own * 1e9), 1e-9);
+  EXPECT_NEAR(dec.at("times_bound").get<double>(), ms / dec.at("bandwidth_bound_ms").get<double>(), 1e-9);
+  EXPECT_NEAR(dec.at("bandwidth_bound_ms_at_run_end").get<double>(), 1e3 * bytes / (run_end_gbs * 1e9), 1e-9);
+  EXPECT_NEAR(dec.at("times_bound_at_run_end").get<double>(),
+              ms / dec.at("bandwidth_bound_ms_at_run_end").get<double>(), 1e-9);
+}
 
 TEST(CliBench, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
   const auto r = run_cli(
@@ -23,7 +42,7 @@ TEST(CliBench, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
     const auto& m = j.at("modes").at(mode);
     EXPECT_GT(m.at("prefill").at("tokens_per_s").get<double>(), 0);
     EXPECT_GT(m.at("query_latency_ms").get<double>(), 0);
-    EXPECT_GT(m.at("decode").at("times_bound").get<double>(), 0);
+    expect_decode_bounds(m.at("decode"), j.at("machine").at("read_bandwidth_gbs").get<double>());
     // Each mode ran in its own process: its peak covers at least its weights and is not another mode's.
     const double weights = m.at("weights_mb").get<double>();
     EXPECT_GT(weights, 0);
@@ -57,7 +76,7 @@ TEST_P(CliBenchLm, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
     const auto& m = j.at("modes").at(mode);
     EXPECT_GT(m.at("prefill").at("tokens_per_s").get<double>(), 0);
     EXPECT_GT(m.at("prompt").at("tokens_per_s").get<double>(), 0);
-    EXPECT_GT(m.at("decode").at("times_bound").get<double>(), 0);
+    expect_decode_bounds(m.at("decode"), j.at("machine").at("read_bandwidth_gbs").get<double>());
     EXPECT_GE(m.at("peak_rss_mb").get<double>(), m.at("rss_before_load_mb").get<double>());
     if (std::string(mode) == "fp32") {
       EXPECT_FALSE(m.contains("vs_fp32"));

@@ -91,6 +91,7 @@ nlohmann::json bench_mode(const std::string& path, const std::string& mode, cons
   });
   r["prompt"] = {{"tokens", o.tokens}, {"seconds", prompt_s}, {"tokens_per_s", o.tokens / prompt_s}};
   std::vector<float> step(static_cast<std::size_t>(V));
+  const double bw_before = read_bandwidth_gbs_in_child(pool.size());
   const double decode_s = median_seconds(o.reps, [&] {
     auto st = lm->zero_state();
     TokenId next = prompts[0][0];
@@ -101,6 +102,7 @@ nlohmann::json bench_mode(const std::string& path, const std::string& mode, cons
   });
   r["decode"] = {{"ms_per_token", 1e3 * decode_s / o.decode_tokens},
                  {"weight_bytes_per_token", cost.weight_bytes}};
+  add_decode_bandwidth(r["decode"], bw_before, read_bandwidth_gbs_in_child(pool.size()));
   r["rss_mb"] = resident_mb() - rss0;
   prefill();  // the logits of the batched prefill, for the accuracy against the first mode
   const std::size_t bytes = logits.size() * sizeof(float);

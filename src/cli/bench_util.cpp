@@ -4,12 +4,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <numeric>
 #include <string>
+#include <vector>
 
 #include "rwkv/error.h"
 #include "util/strcat.h"
+#include "util/thread_pool.h"
 
 namespace rwkv::cli {
 
@@ -26,6 +30,35 @@ double peak_resident_mb() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+double read_bandwidth_gbs(ThreadPool& pool) {
+  const std::size_t n = std::size_t{1} << 27;  // 512 MB of floats
+  std::vector<float> buf(n, 1.0f);
+  std::vector<double> sums(static_cast<std::size_t>(pool.size()));
+  const double s = median_seconds(3, [&] {
+    pool.parallel_for(n, 1 << 20, [&](std::size_t b, std::size_t e, int t) {
+      float acc[16] = {};
+      for (std::size_t i = b; i + 16 <= e; i += 16)
+        for (int j = 0; j < 16; ++j) acc[j] += buf[i + j];
+      sums[static_cast<std::size_t>(t)] += std::accumulate(acc, acc + 16, 0.0);
+    });
+  });
+  return static_cast<double>(n) * sizeof(float) / s / 1e9;
+}
+
+void add_decode_bandwidth(nlohmann::json& decode, double before_gbs, double after_gbs) {
+  decode["read_bandwidth_gbs_before"] = before_gbs;
+  decode["read_bandwidth_gbs_after"] = after_gbs;
+  decode["read_bandwidth_gbs"] = std::max(before_gbs, after_gbs);
+}
+
+double read_bandwidth_gbs_in_child(int threads) {
+  return run_in_child([threads] {
+           ThreadPool pool(threads);
+           return nlohmann::json(read_bandwidth_gbs(pool));
+         })
+      .get<double>();
 }
 
 nlohmann::json run_in_child(const std::function<nlohmann::json()>& f) {

@@ -8,6 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace rwkv {
+class ThreadPool;
+}
+
 namespace rwkv::cli {
 
 // Median wall time in seconds of `reps` runs of f(), after one warm-up run.
@@ -28,6 +32,16 @@ double median_seconds(int reps, F&& f) {
 // Resident set size of this process now, and its peak so far (MB).
 double resident_mb();
 double peak_resident_mb();
+
+// GB/s of reading a buffer much larger than the caches (512 MB) with all of the pool's threads; median of 3.
+double read_bandwidth_gbs(ThreadPool& pool);
+// The same in a forked child with a pool of `threads`, so that the buffer is not this process's memory
+// (a reading beside a measurement whose peak RSS is reported).
+double read_bandwidth_gbs_in_child(int threads);
+
+// A decode's bandwidth readings, taken just before and just after it: both, and the higher one as
+// "read_bandwidth_gbs" (the stricter bound, which the report divides its weight bytes by).
+void add_decode_bandwidth(nlohmann::json& decode, double before_gbs, double after_gbs);
 
 // Runs f() in a forked child process and returns its result, so that each measurement has its own peak
 // RSS and starts from a fresh heap. The child must not use threads of the parent (make a new pool).
