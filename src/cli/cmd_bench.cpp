@@ -224,7 +224,7 @@ void finish_report(nlohmann::json& r, Engine& engine, const std::filesystem::pat
     m["prefill"]["pct_of_fp32_peak"] = 100 * m["prefill"]["gflops"].get<double>() / peak;
     nlohmann::json& dec = m["decode"];
     const double bytes = dec["weight_bytes_per_token"].get<double>(), ms = dec["ms_per_token"].get<double>();
-    const double own = dec.value("read_bandwidth_gbs", bw);
+    const double own = dec.at("read_bandwidth_gbs").get<double>();
     dec["bandwidth_bound_ms"] = 1e3 * bytes / (own * 1e9);
     dec["times_bound"] = ms / dec["bandwidth_bound_ms"].get<double>();
     dec["bandwidth_bound_ms_at_run_end"] = 1e3 * bytes / (bw * 1e9);
