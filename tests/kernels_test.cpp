@@ -641,6 +641,22 @@ TEST_P(KernelIsa, TokenMixMatchesScalarWithAndWithoutPreviousToken) {
   }
 }
 
+// The bf16 rows of a token-shift kernel: each is to_bf16 of its fp32 row (n values, zero-padded to
+// `padded`), and their buffer (the rows start at its element 1, filled with 0xabcd) is untouched before and
+// after them.
+void expect_rows_rounded(const KernelTable& kt, const std::vector<float*>& out,
+                         const std::vector<std::uint16_t*>& out16, const std::vector<std::uint16_t>& buffer16,
+                         std::size_t n, std::size_t padded) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    std::vector<std::uint16_t> want(padded, 0);
+    kt.to_bf16(out[i], want.data(), static_cast<int>(n), static_cast<int>(padded));
+    ASSERT_EQ(std::vector<std::uint16_t>(out16[i], out16[i] + padded), want) << "n=" << n << " output " << i;
+  }
+  ASSERT_EQ(buffer16[0], 0xabcd) << "wrote before the outputs";
+  for (std::size_t c = 1 + out.size() * padded; c < buffer16.size(); ++c)
+    ASSERT_EQ(buffer16[c], 0xabcd) << "wrote past the outputs";
+}
+
 // The bf16 token shift gives to_bf16's bits for token_mix's output (NaN, infinities, ties and values that
 // round up into the exponent included), pads each row with zeros and writes nothing else.
 TEST_P(KernelIsa, TokenMixBf16IsTokenMixRounded) {
@@ -667,15 +683,7 @@ TEST_P(KernelIsa, TokenMixBf16IsTokenMixRounded) {
         const float* p = has_prev ? prev.data() + 1 : nullptr;
         kt.token_mix(u.data() + 1, p, n, outputs, mix.data(), out.data());
         kt.token_mix_bf16(u.data() + 1, p, n, outputs, mix.data(), out16.data(), padded);
-        for (int i = 0; i < outputs; ++i) {
-          std::vector<std::uint16_t> want(padded, 0);
-          kt.to_bf16(out[i], want.data(), static_cast<int>(n), static_cast<int>(padded));
-          ASSERT_EQ(std::vector<std::uint16_t>(out16[i], out16[i] + padded), want)
-              << "n=" << n << " output " << i;
-        }
-        ASSERT_EQ(outs16[0], 0xabcd) << "wrote before the outputs";
-        for (std::size_t c = 1 + outputs * padded; c < outs16.size(); ++c)
-          ASSERT_EQ(outs16[c], 0xabcd) << "wrote past the outputs";
+        ASSERT_NO_FATAL_FAILURE(expect_rows_rounded(kt, out, out16, outs16, n, padded));
       }
     }
   }
@@ -710,15 +718,10 @@ TEST_P(KernelIsa, TokenMixKeepMatchesScalarAndItsBf16FormIsItRounded) {
             const double want = double(cur[1 + c]) * mix[i][c] + (p ? double(p[c]) * keep[i][c] : 0.0);
             ASSERT_NEAR(out[i][c], want, 1e-6 * (1 + std::fabs(want))) << "n=" << n << " output " << i;
           }
-          std::vector<std::uint16_t> want(padded, 0);
-          kt.to_bf16(out[i], want.data(), static_cast<int>(n), static_cast<int>(padded));
-          ASSERT_EQ(std::vector<std::uint16_t>(out16[i], out16[i] + padded), want)
-              << "n=" << n << " output " << i;
         }
         ASSERT_EQ(outs[0], -7.0f) << "wrote before the outputs";
         for (std::size_t c = 1 + outputs * n; c < outs.size(); ++c) ASSERT_EQ(outs[c], -7.0f) << "wrote past";
-        ASSERT_EQ(outs16[0], 0xabcd) << "wrote before the outputs";
-        for (std::size_t c = 1 + outputs * padded; c < outs16.size(); ++c) ASSERT_EQ(outs16[c], 0xabcd);
+        ASSERT_NO_FATAL_FAILURE(expect_rows_rounded(kt, out, out16, outs16, n, padded));
       }
     }
   }
