@@ -8,6 +8,7 @@ PKGS=(
   libcli11-dev         # CLI parsing and --help
   libgtest-dev         # unit tests (GoogleTest)
   libbenchmark-dev     # kernel micro-benchmarks (Google Benchmark)
+  libopenblas-dev libdnnl-dev  # bench/gemm_compare only: our GEMM against OpenBLAS and oneDNN
   zlib1g-dev           # inflating deflated zip entries in .pth files
   clang libclang-rt-14-dev  # libFuzzer + sanitizer runtimes for fuzz targets
   clang-format         # CI format check (.clang-format)
