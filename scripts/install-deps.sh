@@ -9,6 +9,7 @@ PKGS=(
   libgtest-dev         # unit tests (GoogleTest)
   libbenchmark-dev     # kernel micro-benchmarks (Google Benchmark)
   libopenblas-dev libdnnl-dev  # bench/gemm_compare only: our GEMM against OpenBLAS and oneDNN
+  ocl-icd-opencl-dev   # (Debian's oneDNN CMake config requires OpenCL, a Recommends of libdnnl-dev)
   zlib1g-dev           # inflating deflated zip entries in .pth files
   clang libclang-rt-14-dev  # libFuzzer + sanitizer runtimes for fuzz targets
   clang-format         # CI format check (.clang-format)
