@@ -8,7 +8,7 @@ set -euo pipefail
 BUILD=${1:-build}
 ROUNDS=${2:-3}
 OUT=${3:-$(mktemp -d /tmp/rwkv-gemm-compare.XXXXXX)}
-[ -x "$BUILD/gemm_compare" ] || { echo "missing $BUILD/gemm_compare (needs libdnnl-dev, libopenblas-dev)" >&2; exit 1; }
+[ -x "$BUILD/gemm_compare" ] || { echo "missing $BUILD/gemm_compare (needs libdnnl-dev, ocl-icd-opencl-dev and libopenblas-dev: scripts/install-deps.sh)" >&2; exit 1; }
 mkdir -p "$OUT"
 for round in $(seq 1 "$ROUNDS"); do
   for lib in rwkv_fp32 rwkv_bf16 openblas openblas_avx512 onednn_fp32 onednn_bf16; do
