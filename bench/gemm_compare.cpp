@@ -14,7 +14,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -22,19 +21,14 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
+#include "random_data.h"
 #include "util/thread_pool.h"
 
 namespace {
 
 constexpr std::size_t kColdBytes = std::size_t{256} << 20;
 
-std::vector<float> random_vec(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0, 1);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using rwkv::bench::random_vec;
 
 struct Shape {
   int M, K, N, threads;

@@ -10,17 +10,12 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
+#include "random_data.h"
 #include "util/thread_pool.h"
 
 namespace {
 
-std::vector<float> random_vec(std::size_t n) {
-  std::mt19937 rng(1);
-  std::normal_distribution<float> d(0, 1);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using rwkv::bench::random_vec;
 
 // C = A · B at the shape in state.range(0..3) (M, K, N, threads). With `cold_weights`, each iteration
 // multiplies by the next of enough copies of B to fill 256 MB, so the weights come from memory as in the
