@@ -19,14 +19,12 @@
 #include <benchmark/benchmark.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "bench_data.h"
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
-#include "random_data.h"
 #include "util/thread_pool.h"
 
 namespace {
-
-constexpr std::size_t kColdBytes = std::size_t{256} << 20;
 
 using rwkv::bench::random_vec;
 
@@ -40,9 +38,9 @@ Shape shape_of(const benchmark::State& state) {
           static_cast<int>(state.range(2)), static_cast<int>(state.range(3)), state.range(4) != 0};
 }
 
-// How many copies of `bytes` of weights fill kColdBytes (1 when warm).
+// How many copies of `bytes` of weights the shape cycles through (one when warm).
 std::size_t copies(const Shape& s, std::size_t bytes) {
-  return s.cold ? std::max<std::size_t>(1, (kColdBytes + bytes - 1) / bytes) : 1;
+  return s.cold ? rwkv::bench::cold_copies(bytes) : 1;
 }
 
 void report(benchmark::State& state, const Shape& s, bool row_alone_same) {
@@ -86,11 +84,10 @@ void BM_Rwkv(benchmark::State& state, rwkv::WeightPrecision prec) {
     next = (next + 1) % w.size();
     benchmark::DoNotOptimize(C.data());
   }
-  std::vector<float> full(static_cast<std::size_t>(s.N)), alone(static_cast<std::size_t>(s.N));
-  run(s.M, w[0], C.data());
-  std::memcpy(full.data(), C.data(), sizeof(float) * full.size());
+  // C holds the product (every copy of the weights is the same); its first row against the row alone.
+  std::vector<float> alone(static_cast<std::size_t>(s.N));
   run(1, w[0], alone.data());
-  report(state, s, same_bits(full.data(), alone.data(), s.N));
+  report(state, s, same_bits(C.data(), alone.data(), s.N));
 }
 
 // ---- OpenBLAS: cblas_sgemm on row-major A and B (it packs both on every call, as BLAS does) ----
@@ -113,8 +110,7 @@ void BM_OpenBlas(benchmark::State& state) {
     next = (next + 1) % w.size();
     benchmark::DoNotOptimize(C.data());
   }
-  std::vector<float> alone(static_cast<std::size_t>(s.N));
-  run(s.M, w[0].data(), C.data());
+  std::vector<float> alone(static_cast<std::size_t>(s.N));  // C holds the product, as above
   run(1, w[0].data(), alone.data());
   report(state, s, same_bits(C.data(), alone.data(), s.N));
   state.SetLabel(openblas_get_corename());
@@ -164,12 +160,12 @@ void BM_OneDnn(benchmark::State& state, dnnl::memory::data_type in) {
     strm.wait();
     next = (next + 1) % w.size();
   }
-  // The first row alone, through a one-row primitive (whose weights layout may differ: reordered again).
+  // dst holds the product, as above. The first row alone, through a one-row primitive (whose weights layout
+  // may differ: reordered again).
   dnnl::memory src1(one.src_md, eng), dst1(one.dst_md, eng), w1(one.weights_md, eng);
   dnnl::memory a1_f32({{1, s.K}, f32, tag::ab}, eng, A32.data());
   dnnl::reorder(a1_f32, src1).execute(strm, a1_f32, src1);
   dnnl::reorder(b_f32, w1).execute(strm, b_f32, w1);
-  prod.prim.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w[0]}, {DNNL_ARG_DST, dst}});
   one.prim.execute(strm, {{DNNL_ARG_SRC, src1}, {DNNL_ARG_WEIGHTS, w1}, {DNNL_ARG_DST, dst1}});
   strm.wait();
   report(state, s,

@@ -8,9 +8,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_data.h"
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
-#include "random_data.h"
 #include "util/thread_pool.h"
 
 namespace {
@@ -33,8 +33,7 @@ void run_gemm(benchmark::State& state, rwkv::WeightPrecision prec, bool cold_wei
     if (static_cast<int>(rng() % 100) < zero_pct) x = 0.0f;
   std::vector<float> C(static_cast<std::size_t>(M) * N);
   std::vector<rwkv::PackedMatrix> weights{rwkv::PackedMatrix::from_rows(B.data(), K, N, prec)};
-  while (cold_weights && weights.size() * weights[0].bytes() < (std::size_t{256} << 20))
-    weights.push_back(weights[0]);
+  if (cold_weights) weights.resize(rwkv::bench::cold_copies(weights[0].bytes()), weights[0]);
   rwkv::GemmScratch scratch;
   std::size_t next = 0;
   for (auto _ : state) {
