@@ -87,8 +87,7 @@ TEST_P(KernelIsa, GemmRowsIndependentOfBatch) {
 
 // A row with zeros (a ReLU² output) alone or last in a batch takes the one-row tiles that skip its zeros
 // (KernelTable::gemm_row_sparse): it must come out bit for bit as inside a full batch, in every precision,
-// whatever its share of zeros (including none, all, and negative zeros; 95 % zeros leave most int8 weight
-// lines, four k each, unread, so int8 rows take the skipping tiles too).
+// whatever its share of zeros (including none, all, and negative zeros).
 TEST_P(KernelIsa, GemmRowWithZerosIndependentOfBatch) {
   const KernelTable& kt = kernels_for(GetParam());
   std::mt19937 rng(23);

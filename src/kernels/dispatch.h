@@ -33,6 +33,11 @@ struct WkvRowConsts {
 // passes it through an activation, or adds it to what C already holds (a residual update: C + sum).
 enum class Epilogue { Store, Tanh, Sigmoid, ReluSquared, Accumulate };
 
+// int8 weight panels (16 columns each) are stored four to a group: a group's row k holds the 64 columns'
+// weights of that k, one 64-byte cache line, and the group's rows follow one another (K * 64 bytes).
+constexpr int kI8GroupPanels = 4;
+constexpr int kI8RowBytes = 16 * kI8GroupPanels;
+
 // Micro-kernels implemented per ISA. All take fp32 data; pointers need no alignment.
 struct KernelTable {
   Isa isa;
@@ -59,8 +64,10 @@ struct KernelTable {
   // Bp the panels' KP × 16 × 2 bf16 blocks (panel stride KP*32). fp32 accumulation. Same C contract.
   void (*gemm_tile_bf16)(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,
                          const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid, Epilogue epi);
-  // int8-weight tile: Bp holds panels of K × 16 int8 (panel stride K*16 bytes), scales 16 fp32 per panel
-  // (panel stride 16). C = epi((A · widen(Bp)) * scale per column), fp32 accumulation. Same C contract.
+  // int8-weight tile: Bp points at the tile's first panel inside its group (rows kI8RowBytes apart; the
+  // group's next panel 16 bytes on, the next group K * kI8RowBytes bytes on); a tile's panels either start
+  // a group or stay inside one. scales: 16 fp32 per panel (panel stride 16). C = epi((A · widen(Bp)) *
+  // scale per column), fp32 accumulation. Same C contract.
   void (*gemm_tile_i8)(int mr, int np, int K, const float* A, std::size_t lda, const std::int8_t* Bp,
                        const float* scales, float* C, std::size_t ldc, int n_valid, Epilogue epi);
   // Rounds n floats to bf16 (nearest even), writing `padded` values (the rest zero).

@@ -19,14 +19,17 @@ constexpr int kBlockRows = 64;  // rows per parallel task
 // Panels per tile for a one-row tile (half as many for two rows): independent FMA chains for decode.
 constexpr int kSmallTilePanels = 8;
 constexpr int kBlockPanels = 8;  // panels per parallel task (128 columns)
-// A one-row tile whose A row leaves at least 1/kSparseRowZeros of its weight lines unread sums only its
-// non-zero entries (KernelTable::gemm_row_sparse). A 64-byte panel line holds the weights of one k (fp32),
-// one k pair (bf16) or four k (int8), and a line is spared only when all its k are zero. With the weights
-// streamed from memory, as in decode, skipping at random half the lines costs about what the dense tile
-// does; with nine zeros in ten the product takes 1/8 (fp32), 1/4 (bf16) or 1/2 (int8) of the dense time
-// (BM_GemmZerosInRow). Counting k instead of lines sent int8 rows of half zeros (6 % of lines spared) to
-// the skipping tile, 25-35 % slower than dense in the model's decode.
-constexpr int kSparseRowZeros = 2;
+// A one-row tile whose A row leaves enough of its weight lines unread sums only its non-zero entries
+// (KernelTable::gemm_row_sparse). A 64-byte line of weights holds one k (fp32, int8: a group row) or one k
+// pair (bf16), and a line is spared only when all its k are zero. With the weights streamed from memory, as
+// in decode, skipping lines at random costs about what the dense tile does when half of them are skipped
+// (fp32, bf16) or seven in ten (int8, whose dense tile streams two lines per k where fp32 streams eight);
+// with nine zeros in ten the product takes 1/7 (fp32), 1/4 (bf16) or 2/5 (int8) of the dense time
+// (BM_GemmZerosInRow). The thresholds, in quarters of the row's lines: half for fp32 and bf16, three
+// quarters for int8.
+int sparse_row_quarters(WeightPrecision p) {
+  return p == WeightPrecision::Int8 ? 3 : 2;
+}
 
 }  // namespace
 
@@ -78,8 +81,7 @@ PackedMatrix PackedMatrix::quantized_from(const PackedMatrix& f32) {
   m.allocate(f32.K_, f32.N_, WeightPrecision::Int8);
   for (int n = 0; n < f32.N_; ++n) {
     const float* col = f32.panel(n / 16) + n % 16;
-    std::int8_t* q = m.i8_.data() + static_cast<std::size_t>(n / 16) * m.K_ * 16 + n % 16;
-    m.scales_[n] = quantize_column(col, 16, m.K_, q, 16);
+    m.scales_[n] = quantize_column(col, 16, m.K_, m.i8_column(n), kI8RowBytes);
   }
   return m;
 }
@@ -89,7 +91,8 @@ void PackedMatrix::allocate(int K, int N, WeightPrecision p) {
   N_ = N;
   precision_ = p;
   if (p == WeightPrecision::Int8) {
-    i8_.assign(static_cast<std::size_t>(panels()) * K * 16, 0);
+    const int groups = (panels() + kI8GroupPanels - 1) / kI8GroupPanels;
+    i8_.assign(static_cast<std::size_t>(groups) * K * kI8RowBytes, 0);
     scales_.assign(static_cast<std::size_t>(panels()) * 16, 0.0f);
     return;
   }
@@ -119,8 +122,7 @@ void PackedMatrix::set_row_of_b(int k, const float* row) {
 
 void PackedMatrix::set_col_of_b(int n, const float* col) {
   if (precision_ == WeightPrecision::Int8) {
-    std::int8_t* q = i8_.data() + static_cast<std::size_t>(n / 16) * K_ * 16 + n % 16;
-    scales_[n] = quantize_column(col, 1, K_, q, 16);
+    scales_[n] = quantize_column(col, 1, K_, i8_column(n), kI8RowBytes);
     return;
   }
   if (precision_ == WeightPrecision::BF16) {
@@ -184,20 +186,15 @@ struct PreparedJob {
   std::vector<int> nonzero;  // that row's non-zero k (bf16: k pairs with a non-zero half)
 };
 
-// Marks row m sparse and lists the entries for which is_zero(k) is false when at least 1/kSparseRowZeros
-// of the weight lines the row's `total` entries select can be skipped: entries come in groups of
-// `per_line` (the k whose weight rows share a 64-byte line of a panel: one for fp32 and for bf16 k pairs,
-// four for int8) and only an all-zero group spares its line. Counting first keeps the dense rows (most
-// products in decode) to one vectorisable pass, with nothing stored.
+// Marks row m sparse and lists the entries for which is_zero(k) is false when at least
+// sparse_row_quarters quarters of the row's `total` entries are zero (each zero entry spares one line of
+// weights). Counting first keeps the dense rows (most products in decode) to one vectorisable pass, with
+// nothing stored.
 template <typename IsZero>
-void list_if_sparse(PreparedJob& pj, int m, std::size_t total, std::size_t per_line, IsZero is_zero) {
-  std::size_t zero_lines = 0, lines = 0;
-  for (std::size_t k0 = 0; k0 < total; k0 += per_line, ++lines) {
-    bool all_zero = true;
-    for (std::size_t k = k0; k < std::min(total, k0 + per_line); ++k) all_zero = all_zero && is_zero(k);
-    zero_lines += all_zero ? 1 : 0;
-  }
-  if (lines == 0 || zero_lines * kSparseRowZeros < lines) return;
+void list_if_sparse(PreparedJob& pj, int m, std::size_t total, IsZero is_zero) {
+  std::size_t zeros = 0;
+  for (std::size_t k = 0; k < total; ++k) zeros += is_zero(k) ? 1 : 0;
+  if (total == 0 || zeros * 4 < total * sparse_row_quarters(pj.job->B->precision())) return;
   for (std::size_t k = 0; k < total; ++k)
     if (!is_zero(k)) pj.nonzero.push_back(static_cast<int>(k));
   pj.sparse_row = m;
@@ -208,13 +205,11 @@ void list_nonzero(PreparedJob& pj, int m) {
   const GemmJob& j = *pj.job;
   if (pj.a_bf16) {
     const std::uint16_t* row = pj.a_bf16 + static_cast<std::size_t>(m) * pj.ldab;
-    return list_if_sparse(pj, m, static_cast<std::size_t>(j.B->k_pairs()), 1,
+    return list_if_sparse(pj, m, static_cast<std::size_t>(j.B->k_pairs()),
                           [row](std::size_t kp) { return ((row[2 * kp] | row[2 * kp + 1]) & 0x7fffu) == 0; });
   }
   const float* row = j.A + static_cast<std::size_t>(m) * j.lda;
-  const std::size_t per_line = j.B->precision() == WeightPrecision::Int8 ? 4 : 1;
-  list_if_sparse(pj, m, static_cast<std::size_t>(j.B->K()), per_line,
-                 [row](std::size_t k) { return row[k] == 0.0f; });
+  list_if_sparse(pj, m, static_cast<std::size_t>(j.B->K()), [row](std::size_t k) { return row[k] == 0.0f; });
 }
 
 // One tile of the job's product, through its epilogue, into C.

@@ -22,7 +22,9 @@ namespace rwkv {
 // product (or come rounded: GemmJob::A_bf16) and accumulation is fp32. INT8 panels hold symmetric int8
 // weights with one fp32 scale per output column (scale = max|w| / 127); activations stay fp32, the int8
 // values are widened in registers and the column's scale is applied once to the fp32 sum (weight-only
-// quantisation: 4x fewer weight bytes).
+// quantisation: 4x fewer weight bytes). INT8 panels are stored four to a group (64 columns), a group's
+// k-th row being one 64-byte cache line: a one-row tile streams one line per group and k, and skipping a
+// zero k spares whole lines, as with fp32.
 enum class WeightPrecision { F32, BF16, Int8 };
 
 // "fp32", "bf16", "int8".
@@ -49,7 +51,12 @@ class PackedMatrix {
   const std::uint16_t* panel_bf16(int p) const {
     return bf16_.data() + static_cast<std::size_t>(p) * k_pairs() * 32;
   }
-  const std::int8_t* panel_i8(int p) const { return i8_.data() + static_cast<std::size_t>(p) * K_ * 16; }
+  // Panel p's first row inside its group: rows kI8RowBytes apart, the group's next panel 16 bytes on, the
+  // next group kI8RowBytes * K bytes on.
+  const std::int8_t* panel_i8(int p) const {
+    return i8_.data() + static_cast<std::size_t>(p / kI8GroupPanels) * K_ * kI8RowBytes +
+           (p % kI8GroupPanels) * 16;
+  }
   const float* panel_scales(int p) const { return scales_.data() + static_cast<std::size_t>(p) * 16; }
   std::size_t bytes() const {
     return data_.size() * sizeof(float) + bf16_.size() * sizeof(std::uint16_t) + i8_.size() +
@@ -64,11 +71,14 @@ class PackedMatrix {
   // INT8: row-wise packers need every row before the column scales are known, so they fill an fp32
   // packing first and quantise it here.
   static PackedMatrix quantized_from(const PackedMatrix& f32);
+  std::int8_t* i8_column(int n) {  // B[0, n]; rows kI8RowBytes apart
+    return i8_.data() + static_cast<std::size_t>(n / kI8RowBytes) * K_ * kI8RowBytes + n % kI8RowBytes;
+  }
   int K_ = 0, N_ = 0;
   WeightPrecision precision_ = WeightPrecision::F32;
   AlignedVector<float> data_;          // F32: panels × K × 16, zero-padded past N
   AlignedVector<std::uint16_t> bf16_;  // BF16: panels × ceil(K/2) × 16 × 2, zero-padded past N and K
-  AlignedVector<std::int8_t> i8_;      // INT8: panels × K × 16, zero-padded past N
+  AlignedVector<std::int8_t> i8_;      // INT8: groups × K × 64, zero-padded past N
   AlignedVector<float> scales_;        // INT8: panels × 16 column scales (zero past N)
 };
 
