@@ -53,10 +53,7 @@ class PackedMatrix {
   }
   // Panel p's first row inside its group: rows kI8RowBytes apart, the group's next panel 16 bytes on, the
   // next group kI8RowBytes * K bytes on.
-  const std::int8_t* panel_i8(int p) const {
-    return i8_.data() + static_cast<std::size_t>(p / kI8GroupPanels) * K_ * kI8RowBytes +
-           (p % kI8GroupPanels) * 16;
-  }
+  const std::int8_t* panel_i8(int p) const { return i8_.data() + i8_offset(16 * p); }
   const float* panel_scales(int p) const { return scales_.data() + static_cast<std::size_t>(p) * 16; }
   std::size_t bytes() const {
     return data_.size() * sizeof(float) + bf16_.size() * sizeof(std::uint16_t) + i8_.size() +
@@ -71,9 +68,11 @@ class PackedMatrix {
   // INT8: row-wise packers need every row before the column scales are known, so they fill an fp32
   // packing first and quantise it here.
   static PackedMatrix quantized_from(const PackedMatrix& f32);
-  std::int8_t* i8_column(int n) {  // B[0, n]; rows kI8RowBytes apart
-    return i8_.data() + static_cast<std::size_t>(n / kI8RowBytes) * K_ * kI8RowBytes + n % kI8RowBytes;
+  // Where B[0, n] sits in i8_ (its group's first row; rows kI8RowBytes apart).
+  std::size_t i8_offset(int n) const {
+    return static_cast<std::size_t>(n / kI8RowBytes) * K_ * kI8RowBytes + n % kI8RowBytes;
   }
+  std::int8_t* i8_column(int n) { return i8_.data() + i8_offset(n); }
   int K_ = 0, N_ = 0;
   WeightPrecision precision_ = WeightPrecision::F32;
   AlignedVector<float> data_;          // F32: panels × K × 16, zero-padded past N
