@@ -22,7 +22,15 @@ def main(path):
     row("prefill tokens/s (64 docs × 256 tokens)", lambda m, k: f"**{m['prefill']['tokens_per_s']:.0f}**"
         + (f" ({m['prefill']['tokens_per_s'] / fp32_tps:.2f}× fp32)" if fp32_tps and k != "fp32" else ""))
     row("achieved GFLOP/s", lambda m, k: f"{m['prefill']['gflops']:.0f}")
-    row("% of the measured fp32 FMA peak", lambda m, k: f"{m['prefill']['pct_of_fp32_peak']:.0f} %")
+    if all("fma_peak_gflops" in modes[m]["prefill"] for m in order):  # since session 16: read beside each prefill
+        row("FMA peak read just before / after this mode's prefill",
+            lambda m, k: f"{m['prefill']['fma_peak_gflops_before']:.0f} / "
+            f"{m['prefill']['fma_peak_gflops_after']:.0f} GFLOP/s")
+        row("% of the higher of those readings", lambda m, k: f"**{m['prefill']['pct_of_fp32_peak']:.0f} %**")
+        row(f"% of the run's closing reading ({peak:.0f} GFLOP/s)",
+            lambda m, k: f"{m['prefill']['pct_of_fp32_peak_at_run_end']:.0f} %")
+    else:
+        row("% of the measured fp32 FMA peak", lambda m, k: f"{m['prefill']['pct_of_fp32_peak']:.0f} %")
     row("query latency, 16 tokens", lambda m, k: f"**{m['query_latency_ms']:.1f} ms**")
     row("decode ms/token", lambda m, k: f"{m['decode']['ms_per_token']:.2f}")
     own_bw = all("read_bandwidth_gbs" in modes[m]["decode"] for m in order)

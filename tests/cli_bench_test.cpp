@@ -29,6 +29,20 @@ void expect_decode_bounds(const nlohmann::json& dec, double run_end_gbs) {
               ms / dec.at("bandwidth_bound_ms_at_run_end").get<double>(), 1e-9);
 }
 
+// A mode's prefill is measured against the higher of the FMA-peak readings taken just before and just
+// after it; the share of the run's closing reading is reported beside it.
+void expect_prefill_peak(const nlohmann::json& pre, double run_end_gflops) {
+  const double before = pre.at("fma_peak_gflops_before").get<double>();
+  const double after = pre.at("fma_peak_gflops_after").get<double>();
+  ASSERT_GT(before, 0);
+  ASSERT_GT(after, 0);
+  const double own = pre.at("fma_peak_gflops").get<double>(), gflops = pre.at("gflops").get<double>();
+  EXPECT_EQ(own, std::max(before, after));
+  ASSERT_GT(gflops, 0);
+  EXPECT_NEAR(pre.at("pct_of_fp32_peak").get<double>(), 100 * gflops / own, 1e-9);
+  EXPECT_NEAR(pre.at("pct_of_fp32_peak_at_run_end").get<double>(), 100 * gflops / run_end_gflops, 1e-9);
+}
+
 TEST(CliBench, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
   const auto r = run_cli(
       "bench --layers 2 --embd 64 --docs 2 --tokens 8 --reps 1 --query-tokens 4 --decode-tokens 2 "
@@ -43,6 +57,7 @@ TEST(CliBench, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
     EXPECT_GT(m.at("prefill").at("tokens_per_s").get<double>(), 0);
     EXPECT_GT(m.at("query_latency_ms").get<double>(), 0);
     expect_decode_bounds(m.at("decode"), j.at("machine").at("read_bandwidth_gbs").get<double>());
+    expect_prefill_peak(m.at("prefill"), j.at("machine").at("fma_peak_gflops_all_threads").get<double>());
     // Each mode ran in its own process: its peak covers at least its weights and is not another mode's.
     const double weights = m.at("weights_mb").get<double>();
     EXPECT_GT(weights, 0);
@@ -77,6 +92,7 @@ TEST_P(CliBenchLm, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
     EXPECT_GT(m.at("prefill").at("tokens_per_s").get<double>(), 0);
     EXPECT_GT(m.at("prompt").at("tokens_per_s").get<double>(), 0);
     expect_decode_bounds(m.at("decode"), j.at("machine").at("read_bandwidth_gbs").get<double>());
+    expect_prefill_peak(m.at("prefill"), j.at("machine").at("fma_peak_gflops_all_threads").get<double>());
     EXPECT_GE(m.at("peak_rss_mb").get<double>(), m.at("rss_before_load_mb").get<double>());
     if (std::string(mode) == "fp32") {
       EXPECT_FALSE(m.contains("vs_fp32"));

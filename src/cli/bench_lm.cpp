@@ -78,13 +78,16 @@ nlohmann::json bench_mode(const std::string& path, const std::string& mode, cons
     }
     lm->forward_batch(batch, kt, pool);
   };
+  const double peak_before = fma_peak_gflops(kt, pool, pool.size());
   const double prefill_s = median_seconds(o.reps, prefill);
+  const double peak_after = fma_peak_gflops(kt, pool, pool.size());
   const double total = static_cast<double>(o.prompts) * o.tokens;
   r["prefill"] = {{"prompts", o.prompts},
                   {"tokens_per_prompt", o.tokens},
                   {"seconds", prefill_s},
                   {"tokens_per_s", total / prefill_s},
                   {"gflops", (total * cost.block_flops + o.prompts * cost.head_flops) / prefill_s / 1e9}};
+  add_prefill_peak(r["prefill"], peak_before, peak_after);
   const double prompt_s = median_seconds(o.reps, [&] {
     auto st = lm->zero_state();
     lm->forward(prompts[0], *st, logits.data(), kt, pool);

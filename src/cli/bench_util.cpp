@@ -11,11 +11,29 @@
 #include <string>
 #include <vector>
 
+#include "kernels/dispatch.h"
 #include "rwkv/error.h"
 #include "util/strcat.h"
 #include "util/thread_pool.h"
 
 namespace rwkv::cli {
+
+double fma_peak_gflops(const KernelTable& kt, ThreadPool& pool, int threads) {
+  const long iters = 20'000'000;
+  std::vector<float> sinks(static_cast<std::size_t>(threads));  // one per task: no shared writes
+  const double s = median_seconds(3, [&] {
+    pool.run_tasks(static_cast<std::size_t>(threads),
+                   [&](std::size_t task, int) { sinks[task] += kt.fma_burn(iters); });
+  });
+  if (std::accumulate(sinks.begin(), sinks.end(), 0.0f) == 12345.0f) std::fprintf(stderr, " ");
+  return threads * static_cast<double>(iters) * 12 * 16 * 2 / s / 1e9;
+}
+
+void add_prefill_peak(nlohmann::json& prefill, double before_gflops, double after_gflops) {
+  prefill["fma_peak_gflops_before"] = before_gflops;
+  prefill["fma_peak_gflops_after"] = after_gflops;
+  prefill["fma_peak_gflops"] = std::max(before_gflops, after_gflops);
+}
 
 double resident_mb() {
   long pages = 0, resident = 0;

@@ -10,7 +10,8 @@
 
 namespace rwkv {
 class ThreadPool;
-}
+struct KernelTable;
+}  // namespace rwkv
 
 namespace rwkv::cli {
 
@@ -28,6 +29,14 @@ double median_seconds(int reps, F&& f) {
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
 }
+
+// GFLOP/s of the FMA probe (independent fp32 multiply-adds, the arithmetic's ceiling) on `threads` of the
+// pool's threads at once; median of 3 runs of about 40 ms.
+double fma_peak_gflops(const KernelTable& kt, ThreadPool& pool, int threads);
+
+// A prefill's FMA-peak readings, taken just before and just after it: both, and the higher one as
+// "fma_peak_gflops" (the stricter yardstick, which the report divides the prefill's GFLOP/s by).
+void add_prefill_peak(nlohmann::json& prefill, double before_gflops, double after_gflops);
 
 // Resident set size of this process now, and its peak so far (MB).
 double resident_mb();

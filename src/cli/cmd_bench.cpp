@@ -11,7 +11,6 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <numeric>
 #include <random>
 
 #include "cli/bench_index.h"
@@ -41,18 +40,6 @@ struct BenchArgs {
 
 using Clock = std::chrono::steady_clock;
 
-// GFLOP/s of the FMA probe on `threads` threads at once.
-double fma_peak(const KernelTable& kt, ThreadPool& pool, int threads) {
-  const long iters = 20'000'000;
-  std::vector<float> sinks(static_cast<std::size_t>(threads));  // one per task: no shared writes
-  const double s = median_seconds(3, [&] {
-    pool.run_tasks(static_cast<std::size_t>(threads),
-                   [&](std::size_t task, int) { sinks[task] += kt.fma_burn(iters); });
-  });
-  if (std::accumulate(sinks.begin(), sinks.end(), 0.0f) == 12345.0f) std::fprintf(stderr, " ");
-  return threads * static_cast<double>(iters) * 12 * 16 * 2 / s / 1e9;
-}
-
 // Measures one precision mode (opts.precision) with `engine`; returns its embeddings of the prefill
 // documents for comparison. Memory figures are this process's resident set (MB).
 nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, const EngineOptions& opts,
@@ -70,15 +57,19 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, const Eng
   r["flops_per_token"] = {{"matmul", cost.matmul_flops}, {"wkv", cost.wkv_flops}};
   std::vector<EmbedInput> in;
   for (const auto& d : docs) in.push_back({d});
+  const int threads = engine.pool.size();
+  const double peak_before = fma_peak_gflops(engine.kt, engine.pool, threads);
   const double prefill_s = median_seconds(a.reps, [&] {
     vecs = embedder.embed(in, Task::Retr, true, engine.kt, engine.pool, a.engine.chunk_tokens);
   });
+  const double peak_after = fma_peak_gflops(engine.kt, engine.pool, threads);
   const double total_tokens = static_cast<double>(a.docs) * a.tokens;
   r["prefill"] = {{"docs", a.docs},
                   {"tokens_per_doc", a.tokens},
                   {"seconds", prefill_s},
                   {"tokens_per_s", total_tokens / prefill_s},
                   {"gflops", total_tokens * cost.total() / prefill_s / 1e9}};
+  add_prefill_peak(r["prefill"], peak_before, peak_after);
   std::mt19937 rng(2);
   std::uniform_int_distribution<TokenId> tok(1, std::min(model.vocab_size() - 2, 65529));
   std::vector<TokenId> q(static_cast<std::size_t>(a.query_tokens));
@@ -210,18 +201,24 @@ void run_bench(const BenchArgs& a) {
 void finish_report(nlohmann::json& r, Engine& engine, const std::filesystem::path& tmp) {
   // Machine limits last, so their buffers do not count in the model's peak RSS.
   const int threads = engine.pool.size();
-  const double peak1 = fma_peak(engine.kt, engine.pool, 1), peak = fma_peak(engine.kt, engine.pool, threads);
+  const double peak1 = fma_peak_gflops(engine.kt, engine.pool, 1),
+               peak = fma_peak_gflops(engine.kt, engine.pool, threads);
   const double bw = read_bandwidth_gbs(engine.pool);
   r["machine"] = {{"isa", isa_name(engine.kt.isa)},
                   {"threads", threads},
                   {"fma_peak_gflops_1_thread", peak1},
                   {"fma_peak_gflops_all_threads", peak},
                   {"read_bandwidth_gbs", bw}};
-  // A mode's decode bound uses the higher of the two bandwidth readings taken just before and just after
-  // that decode: on a shared machine the memory system's speed moves within minutes. The bound at the
-  // run's closing reading is kept beside it.
+  // A mode's prefill is measured against the higher of the FMA-peak readings taken just before and just
+  // after it, and its decode bound uses the higher of the two bandwidth readings taken just before and just
+  // after that decode: on a shared machine the core's clock and the memory system's speed move within
+  // minutes, and the closing readings come minutes after the first mode ran. The figures against the
+  // run's closing readings are kept beside them.
   for (auto& [name, m] : r["modes"].items()) {
-    m["prefill"]["pct_of_fp32_peak"] = 100 * m["prefill"]["gflops"].get<double>() / peak;
+    nlohmann::json& pre = m["prefill"];
+    const double gflops = pre["gflops"].get<double>();
+    pre["pct_of_fp32_peak"] = 100 * gflops / pre.at("fma_peak_gflops").get<double>();
+    pre["pct_of_fp32_peak_at_run_end"] = 100 * gflops / peak;
     nlohmann::json& dec = m["decode"];
     const double bytes = dec["weight_bytes_per_token"].get<double>(), ms = dec["ms_per_token"].get<double>();
     const double own = dec.at("read_bandwidth_gbs").get<double>();
