@@ -306,8 +306,12 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
     while (ji + 1 < prepared.size() && prepared[ji + 1].first_task <= task) ++ji;
     const PreparedJob& pj = prepared[ji];
     const PackedMatrix& B = *pj.job->B;
+    // Within a job, tasks run column block by column block, all row blocks of one column block in a row:
+    // the pool hands each thread a contiguous share, so each thread reads its columns' weights from
+    // memory once per call and the following row blocks find them in cache (row block by row block,
+    // every thread re-read every column block once per row block it took).
     const std::size_t local = task - pj.first_task;
-    const int rb = static_cast<int>(local) / pj.col_blocks, cb = static_cast<int>(local) % pj.col_blocks;
+    const int rb = static_cast<int>(local) % row_blocks, cb = static_cast<int>(local) / row_blocks;
     const int m_end = std::min(M, (rb + 1) * kBlockRows);
     const int p_end = std::min(B.panels(), (cb + 1) * kBlockPanels);
     // A trailing tile of one or two rows runs with wide tiles (see kSmallTilePanels).
