@@ -11,15 +11,20 @@
 namespace rwkv::test {
 namespace {
 
+// A machine reading taken just before and just after a measurement: `key`_before and `key`_after, both
+// positive, and `key` the higher of the two.
+void expect_higher_reading(const nlohmann::json& j, const std::string& key) {
+  const double before = j.at(key + "_before").get<double>(), after = j.at(key + "_after").get<double>();
+  ASSERT_GT(before, 0);
+  ASSERT_GT(after, 0);
+  EXPECT_EQ(j.at(key).get<double>(), std::max(before, after));
+}
+
 // A mode's decode bound is its weight bytes over the higher of the bandwidths read just before and just
 // after its decode; the bound at the run's closing reading is reported beside it.
 void expect_decode_bounds(const nlohmann::json& dec, double run_end_gbs) {
-  const double before = dec.at("read_bandwidth_gbs_before").get<double>();
-  const double after = dec.at("read_bandwidth_gbs_after").get<double>();
-  ASSERT_GT(before, 0);
-  ASSERT_GT(after, 0);
+  ASSERT_NO_FATAL_FAILURE(expect_higher_reading(dec, "read_bandwidth_gbs"));
   const double own = dec.at("read_bandwidth_gbs").get<double>(), ms = dec.at("ms_per_token").get<double>();
-  EXPECT_EQ(own, std::max(before, after));
   const double bytes = dec.at("weight_bytes_per_token").get<double>();
   ASSERT_GT(bytes, 0);
   EXPECT_NEAR(dec.at("bandwidth_bound_ms").get<double>(), 1e3 * bytes / (own * 1e9), 1e-9);
@@ -32,12 +37,8 @@ void expect_decode_bounds(const nlohmann::json& dec, double run_end_gbs) {
 // A mode's prefill is measured against the higher of the FMA-peak readings taken just before and just
 // after it; the share of the run's closing reading is reported beside it.
 void expect_prefill_peak(const nlohmann::json& pre, double run_end_gflops) {
-  const double before = pre.at("fma_peak_gflops_before").get<double>();
-  const double after = pre.at("fma_peak_gflops_after").get<double>();
-  ASSERT_GT(before, 0);
-  ASSERT_GT(after, 0);
+  ASSERT_NO_FATAL_FAILURE(expect_higher_reading(pre, "fma_peak_gflops"));
   const double own = pre.at("fma_peak_gflops").get<double>(), gflops = pre.at("gflops").get<double>();
-  EXPECT_EQ(own, std::max(before, after));
   ASSERT_GT(gflops, 0);
   EXPECT_NEAR(pre.at("pct_of_fp32_peak").get<double>(), 100 * gflops / own, 1e-9);
   EXPECT_NEAR(pre.at("pct_of_fp32_peak_at_run_end").get<double>(), 100 * gflops / run_end_gflops, 1e-9);
