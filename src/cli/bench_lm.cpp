@@ -87,7 +87,7 @@ nlohmann::json bench_mode(const std::string& path, const std::string& mode, cons
                   {"seconds", prefill_s},
                   {"tokens_per_s", total / prefill_s},
                   {"gflops", (total * cost.block_flops + o.prompts * cost.head_flops) / prefill_s / 1e9}};
-  add_prefill_peak(r["prefill"], peak_before, peak_after);
+  add_readings(r["prefill"], "fma_peak_gflops", peak_before, peak_after);
   const double prompt_s = median_seconds(o.reps, [&] {
     auto st = lm->zero_state();
     lm->forward(prompts[0], *st, logits.data(), kt, pool);
@@ -105,7 +105,7 @@ nlohmann::json bench_mode(const std::string& path, const std::string& mode, cons
   });
   r["decode"] = {{"ms_per_token", 1e3 * decode_s / o.decode_tokens},
                  {"weight_bytes_per_token", cost.weight_bytes}};
-  add_decode_bandwidth(r["decode"], bw_before, read_bandwidth_gbs_in_child(pool.size()));
+  add_readings(r["decode"], "read_bandwidth_gbs", bw_before, read_bandwidth_gbs_in_child(pool.size()));
   r["rss_mb"] = resident_mb() - rss0;
   prefill();  // the logits of the batched prefill, for the accuracy against the first mode
   const std::size_t bytes = logits.size() * sizeof(float);

@@ -29,12 +29,6 @@ double fma_peak_gflops(const KernelTable& kt, ThreadPool& pool, int threads) {
   return threads * static_cast<double>(iters) * 12 * 16 * 2 / s / 1e9;
 }
 
-void add_prefill_peak(nlohmann::json& prefill, double before_gflops, double after_gflops) {
-  prefill["fma_peak_gflops_before"] = before_gflops;
-  prefill["fma_peak_gflops_after"] = after_gflops;
-  prefill["fma_peak_gflops"] = std::max(before_gflops, after_gflops);
-}
-
 double resident_mb() {
   long pages = 0, resident = 0;
   if (FILE* f = std::fopen("/proc/self/statm", "r")) {
@@ -65,10 +59,10 @@ double read_bandwidth_gbs(ThreadPool& pool) {
   return static_cast<double>(n) * sizeof(float) / s / 1e9;
 }
 
-void add_decode_bandwidth(nlohmann::json& decode, double before_gbs, double after_gbs) {
-  decode["read_bandwidth_gbs_before"] = before_gbs;
-  decode["read_bandwidth_gbs_after"] = after_gbs;
-  decode["read_bandwidth_gbs"] = std::max(before_gbs, after_gbs);
+void add_readings(nlohmann::json& j, const std::string& key, double before, double after) {
+  j[key + "_before"] = before;
+  j[key + "_after"] = after;
+  j[key] = std::max(before, after);
 }
 
 double read_bandwidth_gbs_in_child(int threads) {

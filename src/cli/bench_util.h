@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,10 +35,6 @@ double median_seconds(int reps, F&& f) {
 // pool's threads at once; median of 3 runs of about 40 ms.
 double fma_peak_gflops(const KernelTable& kt, ThreadPool& pool, int threads);
 
-// A prefill's FMA-peak readings, taken just before and just after it: both, and the higher one as
-// "fma_peak_gflops" (the stricter yardstick, which the report divides the prefill's GFLOP/s by).
-void add_prefill_peak(nlohmann::json& prefill, double before_gflops, double after_gflops);
-
 // Resident set size of this process now, and its peak so far (MB).
 double resident_mb();
 double peak_resident_mb();
@@ -48,9 +45,10 @@ double read_bandwidth_gbs(ThreadPool& pool);
 // (a reading beside a measurement whose peak RSS is reported).
 double read_bandwidth_gbs_in_child(int threads);
 
-// A decode's bandwidth readings, taken just before and just after it: both, and the higher one as
-// "read_bandwidth_gbs" (the stricter bound, which the report divides its weight bytes by).
-void add_decode_bandwidth(nlohmann::json& decode, double before_gbs, double after_gbs);
+// A machine reading taken just before and just after a measurement: `key`_before, `key`_after, and the
+// higher of the two as `key`, the stricter yardstick the report uses (a prefill's FMA peak
+// "fma_peak_gflops", a decode's bandwidth "read_bandwidth_gbs").
+void add_readings(nlohmann::json& j, const std::string& key, double before, double after);
 
 // Runs f() in a forked child process and returns its result, so that each measurement has its own peak
 // RSS and starts from a fresh heap. The child must not use threads of the parent (make a new pool).

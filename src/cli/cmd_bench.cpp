@@ -69,7 +69,7 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, const Eng
                   {"seconds", prefill_s},
                   {"tokens_per_s", total_tokens / prefill_s},
                   {"gflops", total_tokens * cost.total() / prefill_s / 1e9}};
-  add_prefill_peak(r["prefill"], peak_before, peak_after);
+  add_readings(r["prefill"], "fma_peak_gflops", peak_before, peak_after);
   std::mt19937 rng(2);
   std::uniform_int_distribution<TokenId> tok(1, std::min(model.vocab_size() - 2, 65529));
   std::vector<TokenId> q(static_cast<std::size_t>(a.query_tokens));
@@ -94,7 +94,7 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, const Eng
                                                                  : prec == WeightPrecision::Int8 ? 1.0
                                                                                                  : 4.0);
   r["decode"] = {{"ms_per_token", 1e3 * decode_s / a.decode_tokens}, {"weight_bytes_per_token", bytes}};
-  add_decode_bandwidth(r["decode"], bw_before, read_bandwidth_gbs_in_child(engine.pool.size()));
+  add_readings(r["decode"], "read_bandwidth_gbs", bw_before, read_bandwidth_gbs_in_child(engine.pool.size()));
   // The block matrices (MB = 2^20 bytes, as for RSS); embedding-table rows are read from the mapped file.
   r["weights_mb"] = bytes / 1048576.0;
   r["rss_after_runs_mb"] = resident_mb();
