@@ -62,6 +62,8 @@ void GemmShapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(BM_Gemm, fp32, rwkv::WeightPrecision::F32)->Apply(GemmShapes);
 BENCHMARK_CAPTURE(BM_Gemm, bf16, rwkv::WeightPrecision::BF16)->Apply(GemmShapes);
+BENCHMARK_CAPTURE(BM_Gemm, int8, rwkv::WeightPrecision::Int8)->Apply(GemmShapes);
+BENCHMARK_CAPTURE(BM_Gemm, w8a8, rwkv::WeightPrecision::W8A8)->Apply(GemmShapes);
 
 // As BM_Gemm, with the weights streamed from memory (see run_gemm).
 void BM_GemmColdWeights(benchmark::State& state, rwkv::WeightPrecision prec) {
@@ -106,6 +108,7 @@ BENCHMARK_CAPTURE(BM_GemmEpilogue, accumulate, rwkv::Epilogue::Accumulate)->Args
 BENCHMARK_CAPTURE(BM_GemmColdWeights, fp32, rwkv::WeightPrecision::F32)->Apply(ColdShapes);
 BENCHMARK_CAPTURE(BM_GemmColdWeights, bf16, rwkv::WeightPrecision::BF16)->Apply(ColdShapes);
 BENCHMARK_CAPTURE(BM_GemmColdWeights, int8, rwkv::WeightPrecision::Int8)->Apply(ColdShapes);
+BENCHMARK_CAPTURE(BM_GemmColdWeights, w8a8, rwkv::WeightPrecision::W8A8)->Apply(ColdShapes);
 
 // Decode's FFN value product (one row, 3072 x 768, weights from memory, 2 threads) with a share of zeros in
 // the row: a one-row tile sums only the non-zero entries (KernelTable::gemm_row_sparse), so the time

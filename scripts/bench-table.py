@@ -8,7 +8,7 @@ import sys
 def main(path):
     r = json.load(open(path))
     mach, modes = r["machine"], r["modes"]
-    order = [m for m in ("fp32", "bf16", "int8") if m in modes]
+    order = [m for m in ("fp32", "bf16", "int8", "w8a8") if m in modes]
     peak, bw = mach["fma_peak_gflops_all_threads"], mach["read_bandwidth_gbs"]
     print(f"Measured in the same run: FMA peak {peak:.0f} GFLOP/s on {mach['threads']} threads "
           f"({mach['fma_peak_gflops_1_thread']:.0f} on one), read bandwidth {bw:.1f} GB/s, ISA {mach['isa']}.\n")

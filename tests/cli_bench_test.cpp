@@ -52,7 +52,7 @@ TEST(CliBench, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_GT(j.at("machine").at("fma_peak_gflops_all_threads").get<double>(), 0);
   EXPECT_GT(j.at("machine").at("read_bandwidth_gbs").get<double>(), 0);
-  for (const char* mode : {"fp32", "bf16", "int8"}) {
+  for (const char* mode : {"fp32", "bf16", "int8", "w8a8"}) {
     SCOPED_TRACE(mode);
     const auto& m = j.at("modes").at(mode);
     EXPECT_GT(m.at("prefill").at("tokens_per_s").get<double>(), 0);
@@ -87,7 +87,7 @@ TEST_P(CliBenchLm, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("model").at("vocab").get<int>(), 300);
   EXPECT_GT(j.at("model").at("flops_per_token").at("blocks").get<double>(), 0);
-  for (const char* mode : {"fp32", "bf16", "int8"}) {
+  for (const char* mode : {"fp32", "bf16", "int8", "w8a8"}) {
     SCOPED_TRACE(mode);
     const auto& m = j.at("modes").at(mode);
     EXPECT_GT(m.at("prefill").at("tokens_per_s").get<double>(), 0);

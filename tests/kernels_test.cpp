@@ -68,7 +68,8 @@ TEST_P(KernelIsa, GemmRowsIndependentOfBatch) {
   auto A = random_vec(static_cast<std::size_t>(M) * K, rng);
   auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
   ThreadPool pool1(1), pool2(2);
-  for (WeightPrecision prec : {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8}) {
+  for (WeightPrecision prec :
+       {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8, WeightPrecision::W8A8}) {
     SCOPED_TRACE(precision_name(prec));
     const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, prec);
     std::vector<float> full(static_cast<std::size_t>(M) * N);
@@ -103,7 +104,8 @@ TEST_P(KernelIsa, GemmRowWithZerosIndependentOfBatch) {
         if (u(rng) < zeros) A[1 + m * lda + k] = (k % 3 == 0) ? -0.0f : 0.0f;
     }
     auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
-    for (WeightPrecision prec : {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8}) {
+    for (WeightPrecision prec :
+         {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8, WeightPrecision::W8A8}) {
       SCOPED_TRACE(std::string(precision_name(prec)) + " K=" + std::to_string(K));
       const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, prec);
       std::vector<float> full(static_cast<std::size_t>(M) * N);
@@ -190,7 +192,8 @@ TEST_P(KernelIsa, GemmEpiloguesMatchProductThenOperation) {
   std::mt19937 rng(17);
   ThreadPool pool(2);
   const int K = 40, N = 161;
-  for (WeightPrecision prec : {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8}) {
+  for (WeightPrecision prec :
+       {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8, WeightPrecision::W8A8}) {
     for (int M : {1, 2, 9, 70}) {
       SCOPED_TRACE(std::string(precision_name(prec)) + " M=" + std::to_string(M));
       auto A = random_vec(static_cast<std::size_t>(M) * K, rng, 0.3f);
@@ -297,6 +300,94 @@ TEST_P(KernelIsa, GemmTakesPreRoundedBf16Rows) {
       const GemmJob no_a{nullptr,         0,          &F,  got.data(), static_cast<std::size_t>(N),
                          Epilogue::Store, A16.data(), ld16};
       EXPECT_THROW(gemm_many(kt, pool, M, std::span<const GemmJob>(&no_a, 1)), Error);
+    }
+  }
+}
+
+// quantize_row_q8: the bytes of nearbyint(x · 127 / max|x|) + 128 (so within half a step of x), padding,
+// ties, zero rows and non-finite entries as stated, on misaligned rows.
+TEST_P(KernelIsa, QuantizeRowQ8RoundsToNearestAndPadsWithZero) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(3);
+  for (int n : {1, 5, 16, 64, 131}) {
+    auto x = random_vec(static_cast<std::size_t>(n) + 1, rng, 2.0f);
+    std::vector<std::uint8_t> q(static_cast<std::size_t>(n) + 8, 0);
+    const float scale = kt.quantize_row_q8(x.data() + 1, n, q.data() + 1, n + 7);
+    float amax = 0;
+    for (int k = 0; k < n; ++k) amax = std::max(amax, std::fabs(x[1 + k]));
+    EXPECT_EQ(scale, amax / 127.0f);
+    const float inv = 127.0f / amax;
+    bool extreme = false;
+    for (int k = 0; k < n; ++k) {
+      const float xk = x[1 + k];
+      ASSERT_EQ(int(q[1 + k]), int(std::nearbyint(xk * inv)) + 128) << "k=" << k;
+      extreme = extreme || q[1 + k] == 1 || q[1 + k] == 255;
+      EXPECT_LE(std::fabs((q[1 + k] - 128) * double(scale) - xk), 0.5 * scale * (1 + 1e-6)) << "k=" << k;
+    }
+    EXPECT_TRUE(extreme) << "the largest |x| maps to ±127";
+    for (int k = n; k < n + 7; ++k) EXPECT_EQ(q[1 + k], 128) << "padding";
+  }
+  // Exact ties round half to even: with max |x| = 127 the steps are 1.
+  std::vector<float> ties{127.0f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f};
+  std::vector<std::uint8_t> q(ties.size());
+  EXPECT_EQ(kt.quantize_row_q8(ties.data(), 8, q.data(), 8), 1.0f);
+  EXPECT_EQ(q, (std::vector<std::uint8_t>{255, 128, 130, 130, 128, 126, 126, 254}));
+  std::vector<float> zero(9, 0.0f);
+  q.assign(12, 0);
+  EXPECT_EQ(kt.quantize_row_q8(zero.data(), 9, q.data(), 12), 0.0f);
+  EXPECT_EQ(q, std::vector<std::uint8_t>(12, 128));
+  std::vector<float> odd{1.0f, std::nanf(""), -2.0f};
+  q.assign(3, 0);
+  EXPECT_EQ(kt.quantize_row_q8(odd.data(), 3, q.data(), 3), 2.0f / 127.0f);
+  EXPECT_EQ(q, (std::vector<std::uint8_t>{192, 128, 1}));  // 1 · 63.5 rounds to 64 (even); NaN as 0
+}
+
+// W8A8 products: every ISA gives exactly float(Σ qa·qw) · w_scale · a_scale of the integer sum, with the
+// activation rows quantised by quantize_row_q8 and the weight columns as for int8; and the result stays
+// within both quantisations' error of the exact product.
+TEST_P(KernelIsa, W8A8GemmMatchesIntegerReference) {
+  const KernelTable& kt = kernels_for(GetParam());
+  std::mt19937 rng(31);
+  ThreadPool pool(2);
+  for (int M : {1, 2, 5, 9, 33}) {
+    for (int K : {1, 3, 4, 7, 64, 131}) {
+      for (int N : {3, 16, 40, 161}) {
+        SCOPED_TRACE("M=" + std::to_string(M) + " K=" + std::to_string(K) + " N=" + std::to_string(N));
+        const std::size_t lda = static_cast<std::size_t>(K) + 1;
+        auto A = random_vec(M * lda + 1, rng);
+        auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
+        for (int k = 0; k < K; ++k) B[static_cast<std::size_t>(k) * N + N - 1] = 0.0f;  // an all-zero column
+        if (M > 1) std::fill(A.begin() + 1 + lda, A.begin() + 1 + lda + K, 0.0f);       // an all-zero row
+        std::vector<float> C(static_cast<std::size_t>(M) * N);
+        const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, WeightPrecision::W8A8);
+        ASSERT_EQ(P.precision(), WeightPrecision::W8A8);
+        gemm(kt, pool, M, A.data() + 1, lda, P, C.data(), N);
+        std::vector<std::uint8_t> qa(static_cast<std::size_t>(K));
+        for (int n = 0; n < N; ++n) {
+          float amax = 0;
+          for (int k = 0; k < K; ++k)
+            amax = std::max(amax, std::fabs(B[static_cast<std::size_t>(k) * N + n]));
+          const float w_scale = amax / 127.0f, w_inv = amax > 0 ? 127.0f / amax : 0.0f;
+          for (int m = 0; m < M; ++m) {
+            const float* a = A.data() + 1 + m * lda;
+            const float a_scale = kt.quantize_row_q8(a, K, qa.data(), K);
+            std::int64_t sum = 0;
+            double exact = 0, bound = 0;
+            for (int k = 0; k < K; ++k) {
+              const float b = B[static_cast<std::size_t>(k) * N + n];
+              const auto qw = static_cast<std::int64_t>(std::nearbyint(b * w_inv));
+              sum += (static_cast<std::int64_t>(qa[k]) - 128) * qw;
+              exact += double(a[k]) * b;
+              bound += 0.5 * (std::fabs(double(a[k])) * w_scale + std::fabs(double(b)) * a_scale) +
+                       0.25 * double(a_scale) * w_scale;
+            }
+            const float want = static_cast<float>(sum) * w_scale * a_scale;
+            const float got = C[static_cast<std::size_t>(m) * N + n];
+            ASSERT_EQ(got, want) << "m=" << m << " n=" << n;
+            ASSERT_LE(std::fabs(got - exact), bound * (1 + 1e-5) + 1e-6) << "m=" << m << " n=" << n;
+          }
+        }
+      }
     }
   }
 }

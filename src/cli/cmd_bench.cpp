@@ -90,9 +90,9 @@ nlohmann::json bench_mode(const BenchArgs& a, const std::string& path, const Eng
       model.forward({&req, 1}, engine.kt, engine.pool, 1);
     }
   });
-  const double bytes = x070_weight_bytes_per_token(model.dims(), prec == WeightPrecision::BF16   ? 2.0
-                                                                 : prec == WeightPrecision::Int8 ? 1.0
-                                                                                                 : 4.0);
+  const double bytes = x070_weight_bytes_per_token(model.dims(), prec == WeightPrecision::F32    ? 4.0
+                                                                 : prec == WeightPrecision::BF16 ? 2.0
+                                                                                                 : 1.0);
   r["decode"] = {{"ms_per_token", 1e3 * decode_s / a.decode_tokens}, {"weight_bytes_per_token", bytes}};
   add_readings(r["decode"], "read_bandwidth_gbs", bw_before, read_bandwidth_gbs_in_child(engine.pool.size()));
   // The block matrices (MB = 2^20 bytes, as for RSS); embedding-table rows are read from the mapped file.
@@ -144,7 +144,7 @@ void run_bench(const BenchArgs& a) {
   Engine engine(a.engine);
   std::vector<std::string> modes;
   if (a.all_precisions) {
-    modes = {"fp32", "bf16", "int8"};
+    modes = {"fp32", "bf16", "int8", "w8a8"};
   } else {
     modes = {a.engine.precision};
   }
@@ -263,9 +263,9 @@ void add_bench_command(CLI::App& app) {
                   "Also time one document of each of these lengths (e.g. 512,16384)")
       ->delimiter(',')
       ->check(CLI::Range(2, 1 << 22));
-  cmd->add_flag(
-      "--all-precisions", args->all_precisions,
-      "Measure every precision mode (fp32, bf16, int8), each in its own process, and their accuracy vs fp32");
+  cmd->add_flag("--all-precisions", args->all_precisions,
+                "Measure every precision mode (fp32, bf16, int8, w8a8), each in its own process, and their "
+                "accuracy vs fp32");
   args->engine.add_to(*cmd);
   auto index_bench = add_index_bench_options(*cmd);  // cli/bench_index.h
   cmd->callback([args, index_bench] {

@@ -35,9 +35,9 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Inference threads (0 = all cores)")
       ->envname("RWKV_THREADS")
       ->check(CLI::Range(0, 1024));
-  cmd->add_option("--precision,--weights", o->precision, "Weights: fp32 (exact), bf16 or int8")
+  cmd->add_option("--precision,--weights", o->precision, "Weights: fp32 (exact), bf16, int8 or w8a8")
       ->envname("RWKV_PRECISION")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+      ->check(CLI::IsMember({"fp32", "bf16", "int8", "w8a8"}));
   cmd->add_option("--chunk-tokens", o->chunk_tokens, "Tokens processed per forward step")
       ->envname("RWKV_CHUNK_TOKENS")
       ->check(CLI::Range(1, 1 << 20));

@@ -17,10 +17,13 @@ void EngineOptions::add_to(CLI::App& cmd) {
   cmd.add_option("--chunk-tokens", chunk_tokens, "Tokens processed per forward step (bounds memory)")
       ->check(CLI::Range(1, 1 << 20));
   cmd.add_flag("--verbose", verbose, "Print the chosen ISA and thread count on stderr");
-  cmd.add_option("--precision,--weights", precision,
-                 "Weights in matrix products: fp32 (exact, matches the reference), bf16 (bf16 weights and "
-                 "activations, fp32 accumulation and state; faster, half the memory) or int8 (int8 weights "
-                 "with a scale per output channel, fp32 activations; a quarter of the memory)")
+  cmd.add_option(
+         "--precision,--weights", precision,
+         "Weights in matrix products: fp32 (exact, matches the reference), bf16 (bf16 weights and "
+         "activations, fp32 accumulation and state; faster, half the memory), int8 (int8 weights "
+         "with a scale per output channel, fp32 activations; a quarter of the memory) or w8a8 (weights "
+         "as for int8, and each product's input rows quantised to int8 with a scale per row: integer "
+         "products; the fastest prefill, the least exact)")
       ->envname("RWKV_PRECISION");
 }
 

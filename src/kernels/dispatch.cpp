@@ -70,7 +70,8 @@ Isa select_isa() {
     .isa = ISA, .gemm_tile = &isa::gemm_tile_##SUFFIX, .wkv7 = &isa::wkv7_##SUFFIX,                     \
     .wkv4 = &isa::wkv4_##SUFFIX, .fma_burn = &isa::fma_burn_##SUFFIX,                                   \
     .gemm_tile_bf16 = &isa::gemm_tile_bf16_##SUFFIX, .gemm_tile_i8 = &isa::gemm_tile_i8_##SUFFIX,       \
-    .to_bf16 = &isa::to_bf16_##SUFFIX, .layer_norm = &isa::layer_norm_##SUFFIX,                         \
+    .gemm_tile_q8 = &isa::gemm_tile_q8_##SUFFIX, .to_bf16 = &isa::to_bf16_##SUFFIX,                     \
+    .quantize_row_q8 = &isa::quantize_row_q8_##SUFFIX, .layer_norm = &isa::layer_norm_##SUFFIX,         \
     .token_mix = &isa::token_mix_##SUFFIX, .token_mix_bf16 = &isa::token_mix_bf16_##SUFFIX,             \
     .token_mix_keep = &isa::token_mix_keep_##SUFFIX,                                                    \
     .token_mix_keep_bf16 = &isa::token_mix_keep_bf16_##SUFFIX, .wkv_inputs = &isa::wkv_inputs_##SUFFIX, \

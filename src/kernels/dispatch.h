@@ -70,8 +70,22 @@ struct KernelTable {
   // scale per column), fp32 accumulation. Same C contract.
   void (*gemm_tile_i8)(int mr, int np, int K, const float* A, std::size_t lda, const std::int8_t* Bp,
                        const float* scales, float* C, std::size_t ldc, int n_valid, Epilogue epi);
+  // W8A8 tile: activation rows quantised to int8 and stored offset by 128 as bytes (A, row stride lda bytes,
+  // each row padded to 4 * KQ bytes with 128, as quantize_row_q8 writes them) with one fp32 scale per row
+  // (a_scales[0..mr)); Bp the tile's first panel of KQ k quads × 16 columns × 4 int8 weights (quad q of
+  // column c at byte 64 q + 4 c, the next panel KQ * 64 bytes on); per panel 16 column sums of the weights
+  // (colsums) and 16 column scales (w_scales). C = epi(float(Σ_k (a + 128) w − 128 colsum) · w_scale ·
+  // a_scale), the integer sum accumulated in 32 bits (exact for K up to 65536). Integer sums do not depend
+  // on their order, so every ISA gives the same bits. Same C contract as gemm_tile.
+  void (*gemm_tile_q8)(int mr, int np, int KQ, const std::uint8_t* A, std::size_t lda, const float* a_scales,
+                       const std::int8_t* Bp, const std::int32_t* colsums, const float* w_scales, float* C,
+                       std::size_t ldc, int n_valid, Epilogue epi);
   // Rounds n floats to bf16 (nearest even), writing `padded` values (the rest zero).
   void (*to_bf16)(const float* x, std::uint16_t* out, int n, int padded);
+  // Quantises n activations for W8A8 products (gemm_tile_q8's A): writes round(x / scale) + 128 (nearest,
+  // half to even; clamped to [1, 255]; NaN as 0) for each x, then 128 (zero) up to `padded` bytes, and
+  // returns scale = max|x| / 127 (0 for a zero row).
+  float (*quantize_row_q8)(const float* x, int n, std::uint8_t* out, int padded);
   // LayerNorm over n channels (eps inside the square root), y may alias x.
   void (*layer_norm)(const float* x, float* y, int n, const float* w, const float* b, float eps);
   // Token shift: out[i][c] = u[c] + (prev[c] - u[c]) * mix[i][c] for i in [0, outputs), c in [0, n); a null

@@ -41,6 +41,8 @@ const char* precision_name(WeightPrecision p) {
       return "bf16";
     case WeightPrecision::Int8:
       return "int8";
+    case WeightPrecision::W8A8:
+      return "w8a8";
   }
   return "?";
 }
@@ -49,40 +51,59 @@ WeightPrecision parse_precision(const std::string& name, const std::string& what
   if (name == "fp32") return WeightPrecision::F32;
   if (name == "bf16") return WeightPrecision::BF16;
   if (name == "int8") return WeightPrecision::Int8;
-  throw Error(str("unknown ", what, " '", name, "' (expected fp32, bf16 or int8)"));
-}
-
-PackedMatrix PackedMatrix::from_rows(const float* b, int K, int N, WeightPrecision p) {
-  PackedMatrix m;
-  m.allocate(K, N, p == WeightPrecision::Int8 ? WeightPrecision::F32 : p);
-  for (int k = 0; k < K; ++k) m.set_row_of_b(k, b + static_cast<std::size_t>(k) * N);
-  return p == WeightPrecision::Int8 ? quantized_from(m) : m;
+  if (name == "w8a8") return WeightPrecision::W8A8;
+  throw Error(str("unknown ", what, " '", name, "' (expected fp32, bf16, int8 or w8a8)"));
 }
 
 namespace {
 
-// Symmetric per-column quantisation of col[0..K) into q (stride `step`); returns the scale.
-float quantize_column(const float* col, std::size_t col_step, int K, std::int8_t* q, std::size_t q_step) {
+bool int8_weights(WeightPrecision p) {
+  return p == WeightPrecision::Int8 || p == WeightPrecision::W8A8;
+}
+
+// Symmetric per-column quantisation of col[0..K) (K values col_step apart) into q[0..K); returns the scale.
+float quantize_column(const float* col, std::size_t col_step, int K, std::int8_t* q) {
   float amax = 0.0f;
   for (int k = 0; k < K; ++k) amax = std::max(amax, std::fabs(col[k * col_step]));
   const float scale = amax / 127.0f;
   const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
   for (int k = 0; k < K; ++k) {
     const float v = std::nearbyint(col[k * col_step] * inv);
-    q[k * q_step] = static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f));
+    q[k] = static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f));
   }
   return scale;
 }
 
 }  // namespace
 
-PackedMatrix PackedMatrix::quantized_from(const PackedMatrix& f32) {
+PackedMatrix PackedMatrix::from_rows(const float* b, int K, int N, WeightPrecision p) {
   PackedMatrix m;
-  m.allocate(f32.K_, f32.N_, WeightPrecision::Int8);
-  for (int n = 0; n < f32.N_; ++n) {
-    const float* col = f32.panel(n / 16) + n % 16;
-    m.scales_[n] = quantize_column(col, 16, m.K_, m.i8_column(n), kI8RowBytes);
+  m.allocate(K, N, int8_weights(p) ? WeightPrecision::F32 : p);
+  for (int k = 0; k < K; ++k) m.set_row_of_b(k, b + static_cast<std::size_t>(k) * N);
+  return int8_weights(p) ? quantized_from(m, p) : m;
+}
+
+void PackedMatrix::quantize_column_into(int n, const float* col, std::size_t col_step) {
+  std::vector<std::int8_t> q(static_cast<std::size_t>(K_));
+  scales_[n] = quantize_column(col, col_step, K_, q.data());
+  if (precision_ == WeightPrecision::Int8) {
+    std::int8_t* dst = i8_.data() + i8_offset(n);
+    for (int k = 0; k < K_; ++k) dst[static_cast<std::size_t>(k) * kI8RowBytes] = q[k];
+    return;
   }
+  std::int8_t* dst = i8_.data() + static_cast<std::size_t>(n / 16) * quads() * 64 + (n % 16) * 4;
+  std::int32_t sum = 0;
+  for (int k = 0; k < K_; ++k) {
+    dst[static_cast<std::size_t>(k / 4) * 64 + k % 4] = q[k];
+    sum += q[k];
+  }
+  colsums_[n] = sum;
+}
+
+PackedMatrix PackedMatrix::quantized_from(const PackedMatrix& f32, WeightPrecision p) {
+  PackedMatrix m;
+  m.allocate(f32.K_, f32.N_, p);
+  for (int n = 0; n < f32.N_; ++n) m.quantize_column_into(n, f32.panel(n / 16) + n % 16, 16);
   return m;
 }
 
@@ -94,6 +115,13 @@ void PackedMatrix::allocate(int K, int N, WeightPrecision p) {
     const int groups = (panels() + kI8GroupPanels - 1) / kI8GroupPanels;
     i8_.assign(static_cast<std::size_t>(groups) * K * kI8RowBytes, 0);
     scales_.assign(static_cast<std::size_t>(panels()) * 16, 0.0f);
+    return;
+  }
+  if (p == WeightPrecision::W8A8) {  // zero padding past K (whole quads) and past N
+    if (K > 65536) throw Error(str("w8a8 weights: ", K, " rows (at most 65536: 32-bit integer sums)"));
+    i8_.assign(static_cast<std::size_t>(panels()) * quads() * 64, 0);
+    scales_.assign(static_cast<std::size_t>(panels()) * 16, 0.0f);
+    colsums_.assign(static_cast<std::size_t>(panels()) * 16, 0);
     return;
   }
   if (p == WeightPrecision::BF16) {
@@ -121,10 +149,7 @@ void PackedMatrix::set_row_of_b(int k, const float* row) {
 }
 
 void PackedMatrix::set_col_of_b(int n, const float* col) {
-  if (precision_ == WeightPrecision::Int8) {
-    scales_[n] = quantize_column(col, 1, K_, i8_column(n), kI8RowBytes);
-    return;
-  }
+  if (int8_weights(precision_)) return quantize_column_into(n, col, 1);
   if (precision_ == WeightPrecision::BF16) {
     std::uint16_t* p = bf16_.data() + static_cast<std::size_t>(n / 16) * k_pairs() * 32 + (n % 16) * 2;
     for (int k = 0; k < K_; ++k) p[static_cast<std::size_t>(k / 2) * 32 + k % 2] = float_to_bf16(col[k]);
@@ -144,13 +169,13 @@ PackedMatrix PackedMatrix::from_in_out(const TensorView& w, WeightPrecision p) {
   require_2d(w);
   const int K = static_cast<int>(w.shape[0]), N = static_cast<int>(w.shape[1]);
   PackedMatrix m;
-  m.allocate(K, N, p == WeightPrecision::Int8 ? WeightPrecision::F32 : p);
+  m.allocate(K, N, int8_weights(p) ? WeightPrecision::F32 : p);
   std::vector<float> row(static_cast<std::size_t>(N));
   for (int k = 0; k < K; ++k) {
     tensor_row_to_float(w, k, row.data());
     m.set_row_of_b(k, row.data());
   }
-  return p == WeightPrecision::Int8 ? quantized_from(m) : m;
+  return int8_weights(p) ? quantized_from(m, p) : m;
 }
 
 PackedMatrix PackedMatrix::from_linear(const TensorView& w, WeightPrecision p) {
@@ -180,6 +205,9 @@ struct PreparedJob {
   const std::uint16_t* a_bf16 = nullptr;  // the job's A_bf16, or `rounded`
   std::uint16_t* rounded = nullptr;       // scratch rows that gemm_many's rounding pass fills from A
   std::size_t ldab = 0;
+  std::uint8_t* a_q8 = nullptr;  // W8A8: the quantised rows (stride ldq) and their scales, filled by
+  float* a_q8_scales = nullptr;  // gemm_many's quantising pass
+  std::size_t ldq = 0;
   int col_blocks = 0;
   std::size_t first_task = 0;
   int sparse_row = -1;       // the row whose one-row tiles sum only the listed entries, if any
@@ -231,6 +259,8 @@ void tile(const KernelTable& kt, const PreparedJob& pj, int m, int mr, int p, in
       case WeightPrecision::Int8:
         return kt.gemm_row_sparse_i8(np, nk, ks, j.A + static_cast<std::size_t>(m) * j.lda, B.K(),
                                      B.panel_i8(p), B.panel_scales(p), c, n_valid, epi);
+      case WeightPrecision::W8A8:
+        break;  // not listed (gemm_many lists no W8A8 row)
     }
   }
   switch (B.precision()) {
@@ -243,7 +273,46 @@ void tile(const KernelTable& kt, const PreparedJob& pj, int m, int mr, int p, in
     case WeightPrecision::Int8:
       return kt.gemm_tile_i8(mr, np, B.K(), j.A + static_cast<std::size_t>(m) * j.lda, j.lda, B.panel_i8(p),
                              B.panel_scales(p), c, j.ldc, n_valid, epi);
+    case WeightPrecision::W8A8:
+      return kt.gemm_tile_q8(mr, np, B.quads(), pj.a_q8 + static_cast<std::size_t>(m) * pj.ldq, pj.ldq,
+                             pj.a_q8_scales + m, B.panel_q8(p), B.panel_colsums(p), B.panel_scales(p), c,
+                             j.ldc, n_valid, epi);
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The A rows a product reads in another form, made once per call for all its jobs in one parallel pass:
+// rounded to bf16 for bf16 weights (unless the job brings them rounded), quantised to int8 for W8A8.
+void prepare_rows(const KernelTable& kt, ThreadPool& pool, int M, std::vector<PreparedJob>& prepared,
+                  GemmScratch& s, std::size_t bf16_elems, std::size_t q8_bytes, std::size_t q8_rows) {
+  if (s.a_bf16.size() < bf16_elems) s.a_bf16.resize(bf16_elems);
+  if (s.a_q8.size() < q8_bytes) s.a_q8.resize(q8_bytes);
+  if (s.a_q8_scales.size() < q8_rows) s.a_q8_scales.resize(q8_rows);
+  std::uint16_t* bf16 = s.a_bf16.data();
+  std::uint8_t* q8 = s.a_q8.data();
+  float* q8_scales = s.a_q8_scales.data();
+  for (PreparedJob& pj : prepared) {
+    if (pj.ldab && !pj.a_bf16)  // bf16 weights, A not given rounded
+      pj.rounded = bf16, pj.a_bf16 = bf16, bf16 += static_cast<std::size_t>(M) * pj.ldab;
+    if (pj.ldq)
+      pj.a_q8 = q8, pj.a_q8_scales = q8_scales, q8 += static_cast<std::size_t>(M) * pj.ldq, q8_scales += M;
+  }
+  pool.parallel_for(
+      prepared.size() * static_cast<std::size_t>(M), 16, [&](std::size_t b, std::size_t e, int) {
+        for (std::size_t i = b; i < e; ++i) {
+          const PreparedJob& pj = prepared[i / M];
+          const std::size_t m = i % M;
+          const float* a = pj.job->A + m * pj.job->lda;
+          if (pj.rounded)
+            kt.to_bf16(a, pj.rounded + m * pj.ldab, pj.job->B->K(), static_cast<int>(pj.ldab));
+          else if (pj.ldq)
+            pj.a_q8_scales[m] =
+                kt.quantize_row_q8(a, pj.job->B->K(), pj.a_q8 + m * pj.ldq, static_cast<int>(pj.ldq));
+        }
+      });
 }
 
 }  // namespace
@@ -254,7 +323,7 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
   const int row_blocks = (M + kBlockRows - 1) / kBlockRows;
   std::vector<PreparedJob> prepared;
   prepared.reserve(jobs.size());
-  std::size_t tasks = 0, bf16_elems = 0;
+  std::size_t tasks = 0, bf16_elems = 0, q8_bytes = 0, q8_rows = 0;
   double flops = 0;
   for (const GemmJob& j : jobs) {
     if (j.B->N() == 0) continue;
@@ -274,32 +343,21 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
       }
     } else if (!j.A) {
       throw Error("gemm: a product with fp32 or int8 weights needs its fp32 A");
+    } else if (j.B->precision() == WeightPrecision::W8A8) {
+      pj.ldq = static_cast<std::size_t>(j.B->quads()) * 4;
+      q8_bytes += static_cast<std::size_t>(M) * pj.ldq;
+      q8_rows += static_cast<std::size_t>(M);
     }
     flops += double(M) * j.B->K() * j.B->N();
     prepared.push_back(pj);
   }
   if (prepared.empty()) return;
-  GemmScratch own;       // outlives the tile loop, which reads the rounded rows
-  if (bf16_elems > 0) {  // round each bf16 job's A once, all jobs in one parallel pass
-    GemmScratch& s = scratch ? *scratch : own;
-    if (s.a_bf16.size() < bf16_elems) s.a_bf16.resize(bf16_elems);
-    std::uint16_t* dst = s.a_bf16.data();
-    for (PreparedJob& pj : prepared)
-      if (pj.ldab && !pj.a_bf16)  // bf16 weights, A not given rounded
-        pj.rounded = dst, pj.a_bf16 = dst, dst += static_cast<std::size_t>(M) * pj.ldab;
-    const std::size_t n_rows = prepared.size() * static_cast<std::size_t>(M);
-    pool.parallel_for(n_rows, 16, [&](std::size_t b, std::size_t e, int) {
-      for (std::size_t i = b; i < e; ++i) {
-        const PreparedJob& pj = prepared[i / M];
-        if (!pj.rounded) continue;
-        const std::size_t m = i % M;
-        kt.to_bf16(pj.job->A + m * pj.job->lda, pj.rounded + m * pj.ldab, pj.job->B->K(),
-                   static_cast<int>(pj.ldab));
-      }
-    });
-  }
+  GemmScratch own;  // outlives the tile loop, which reads the rounded and quantised rows
+  if (bf16_elems > 0 || q8_bytes > 0)
+    prepare_rows(kt, pool, M, prepared, scratch ? *scratch : own, bf16_elems, q8_bytes, q8_rows);
   if ((M - 1) % kTileRows == 0)  // the last row is a one-row tile (decode: the only row)
-    for (PreparedJob& pj : prepared) list_nonzero(pj, M - 1);
+    for (PreparedJob& pj : prepared)
+      if (pj.job->B->precision() != WeightPrecision::W8A8) list_nonzero(pj, M - 1);
   auto run_task = [&](std::size_t task, int) {
     // Tasks are numbered job by job; find this task's job (a handful of jobs: a short scan).
     std::size_t ji = 0;

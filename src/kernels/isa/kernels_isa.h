@@ -22,6 +22,9 @@ namespace rwkv::isa {
                                Epilogue epi);                                                                \
   void gemm_tile_i8_##SUFFIX(int mr, int np, int K, const float* A, std::size_t lda, const std::int8_t* Bp,  \
                              const float* scales, float* C, std::size_t ldc, int n_valid, Epilogue epi);     \
+  void gemm_tile_q8_##SUFFIX(int mr, int np, int KQ, const std::uint8_t* A, std::size_t lda,                 \
+                             const float* a_scales, const std::int8_t* Bp, const std::int32_t* colsums,      \
+                             const float* w_scales, float* C, std::size_t ldc, int n_valid, Epilogue epi);   \
   void gemm_row_sparse_##SUFFIX(int np, int nk, const int* ks, const float* a, int K, const float* Bp,       \
                                 float* C, int n_valid, Epilogue epi);                                        \
   void gemm_row_sparse_bf16_##SUFFIX(int np, int nk, const int* kps, const std::uint16_t* a, int KP,         \
@@ -30,6 +33,7 @@ namespace rwkv::isa {
                                    const std::int8_t* Bp, const float* scales, float* C, int n_valid,        \
                                    Epilogue epi);                                                            \
   void to_bf16_##SUFFIX(const float* x, std::uint16_t* out, int n, int padded);                              \
+  float quantize_row_q8_##SUFFIX(const float* x, int n, std::uint8_t* out, int padded);                      \
   void layer_norm_##SUFFIX(const float* x, float* y, int n, const float* w, const float* b, float eps);      \
   void token_mix_##SUFFIX(const float* u, const float* prev, std::size_t n, int outputs,                     \
                           const float* const* mix, float* const* out);                                       \
