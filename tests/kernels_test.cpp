@@ -392,6 +392,18 @@ TEST_P(KernelIsa, W8A8GemmMatchesIntegerReference) {
   }
 }
 
+// W8A8 sums 32-bit integers: deeper weights than 65536 rows could overflow, and are refused by name.
+TEST(W8A8Weights, RefuseMoreRowsThanTheIntegerSumsHold) {
+  const std::vector<float> column(65537, 0.5f);
+  EXPECT_NO_THROW(PackedMatrix::from_rows(column.data(), 65536, 1, WeightPrecision::W8A8));
+  try {
+    PackedMatrix::from_rows(column.data(), 65537, 1, WeightPrecision::W8A8);
+    FAIL() << "65537 rows accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("w8a8 weights: 65537 rows"), std::string::npos) << e.what();
+  }
+}
+
 TEST_P(KernelIsa, Int8GemmMatchesScalarOnQuantizedWeights) {
   const KernelTable& kt = kernels_for(GetParam());
   std::mt19937 rng(13);
