@@ -304,11 +304,12 @@ void prepare_rows(const KernelTable& kt, ThreadPool& pool, int M, std::vector<Pr
       prepared.size() * static_cast<std::size_t>(M), 16, [&](std::size_t b, std::size_t e, int) {
         for (std::size_t i = b; i < e; ++i) {
           const PreparedJob& pj = prepared[i / M];
+          if (!pj.rounded && !pj.ldq) continue;  // A may be null (a job that brings its bf16 rows)
           const std::size_t m = i % M;
           const float* a = pj.job->A + m * pj.job->lda;
           if (pj.rounded)
             kt.to_bf16(a, pj.rounded + m * pj.ldab, pj.job->B->K(), static_cast<int>(pj.ldab));
-          else if (pj.ldq)
+          else
             pj.a_q8_scales[m] =
                 kt.quantize_row_q8(a, pj.job->B->K(), pj.a_q8 + m * pj.ldq, static_cast<int>(pj.ldq));
         }
