@@ -19,7 +19,9 @@ def main(path):
         print(f"| {name} | " + " | ".join(f(modes[m], m) for m in order) + " |")
 
     fp32_tps = modes["fp32"]["prefill"]["tokens_per_s"] if "fp32" in modes else None
-    row("prefill tokens/s (64 docs × 256 tokens)", lambda m, k: f"**{m['prefill']['tokens_per_s']:.0f}**"
+    first = modes[order[0]]["prefill"]
+    docs, doc_tokens = first["docs"], first["tokens_per_doc"]
+    row(f"prefill tokens/s ({docs} docs × {doc_tokens} tokens)", lambda m, k: f"**{m['prefill']['tokens_per_s']:.0f}**"
         + (f" ({m['prefill']['tokens_per_s'] / fp32_tps:.2f}× fp32)" if fp32_tps and k != "fp32" else ""))
     row("achieved GFLOP/s", lambda m, k: f"{m['prefill']['gflops']:.0f}")
     if all("fma_peak_gflops" in modes[m]["prefill"] for m in order):  # since session 16: read beside each prefill
@@ -49,8 +51,8 @@ def main(path):
             lambda m, k: f"{m['decode']['times_bound_at_run_end']:.2f}×")
     row("block weights (MiB)", lambda m, k: f"{m['weights_mb']:.0f}")
     row("model load", lambda m, k: f"{m['load_seconds']:.2f} s")
-    row("peak RSS of this run (64-doc batch: 64 states of 2.25 MiB)", lambda m, k: f"{m['peak_rss_mb']:.0f} MiB")
-    row("embedding cosine vs fp32 (min / mean over the 64 docs)",
+    row(f"peak RSS of this run ({docs}-doc batch)", lambda m, k: f"{m['peak_rss_mb']:.0f} MiB")
+    row(f"embedding cosine vs fp32 (min / mean over the {docs} docs)",
         lambda m, k: "1 (reference)" if k == "fp32" else
         f"{m['cosine_vs_fp32']['min']:.5f} / {m['cosine_vs_fp32']['mean']:.5f}")
     sweeps = [s["tokens"] for s in modes[order[0]].get("length_sweep", [])]

@@ -829,6 +829,43 @@ TEST_P(KernelIsa, TokenMixKeepMatchesScalarAndItsBf16FormIsItRounded) {
   }
 }
 
+// The ISA's tile shapes (KernelTable::tiles) lie inside the kernels' contract, and the GEMM driver gives the
+// same bits whatever shapes it cuts a product into, in every precision (dense rows and a sparse last row).
+TEST_P(KernelIsa, GemmBitsDoNotDependOnTheTileShape) {
+  const KernelTable& kt = kernels_for(GetParam());
+  EXPECT_GE(kt.tiles.rows, 1);
+  EXPECT_LE(kt.tiles.rows, 8);
+  EXPECT_GE(kt.tiles.panels, 1);
+  EXPECT_LE(kt.tiles.panels, 2);
+  EXPECT_TRUE(kt.tiles.wide_panels == 1 || kt.tiles.wide_panels == 2 || kt.tiles.wide_panels == 4 ||
+              kt.tiles.wide_panels == 8);
+  std::mt19937 rng(77);
+  ThreadPool pool(2);
+  const int K = 70, N = 150;
+  auto B = random_vec(static_cast<std::size_t>(K) * N, rng);
+  for (WeightPrecision prec :
+       {WeightPrecision::F32, WeightPrecision::BF16, WeightPrecision::Int8, WeightPrecision::W8A8}) {
+    const PackedMatrix P = PackedMatrix::from_rows(B.data(), K, N, prec);
+    for (int M : {1, 2, 3, 13}) {
+      auto A = random_vec(static_cast<std::size_t>(M) * K, rng);
+      for (int k = 0; k < K; k += 2) A[static_cast<std::size_t>(M - 1) * K + k] = 0.0f;  // a sparse last row
+      std::vector<float> want(static_cast<std::size_t>(M) * N);
+      gemm(kt, pool, M, A.data(), K, P, want.data(), N);
+      for (TileShape shape :
+           {TileShape{1, 1, 1}, TileShape{3, 2, 2}, TileShape{8, 2, 8}, TileShape{5, 1, 4}}) {
+        SCOPED_TRACE(std::string(precision_name(prec)) + " M=" + std::to_string(M) + " shape " +
+                     std::to_string(shape.rows) + "x" + std::to_string(shape.panels) + " wide " +
+                     std::to_string(shape.wide_panels));
+        KernelTable other = kt;
+        other.tiles = shape;
+        std::vector<float> got(want.size(), -1.0f);
+        gemm(other, pool, M, A.data(), K, P, got.data(), N);
+        ASSERT_EQ(got, want);
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, KernelIsa, ::testing::ValuesIn(supported_isas()),
                          [](const ::testing::TestParamInfo<Isa>& p) {
                            return std::string(isa_name(p.param));

@@ -65,9 +65,9 @@ Isa select_isa() {
 }
 
 // One table per ISA, every entry named so a new kernel cannot be wired to the wrong slot.
-#define RWKV_KERNEL_TABLE(ISA, SUFFIX)                                                                  \
+#define RWKV_KERNEL_TABLE(ISA, TILES, SUFFIX)                                                           \
   KernelTable {                                                                                         \
-    .isa = ISA, .gemm_tile = &isa::gemm_tile_##SUFFIX, .wkv7 = &isa::wkv7_##SUFFIX,                     \
+    .isa = ISA, .tiles = TILES, .gemm_tile = &isa::gemm_tile_##SUFFIX, .wkv7 = &isa::wkv7_##SUFFIX,     \
     .wkv4 = &isa::wkv4_##SUFFIX, .fma_burn = &isa::fma_burn_##SUFFIX,                                   \
     .gemm_tile_bf16 = &isa::gemm_tile_bf16_##SUFFIX, .gemm_tile_i8 = &isa::gemm_tile_i8_##SUFFIX,       \
     .gemm_tile_q8 = &isa::gemm_tile_q8_##SUFFIX, .to_bf16 = &isa::to_bf16_##SUFFIX,                     \
@@ -81,9 +81,11 @@ Isa select_isa() {
   }
 
 const KernelTable& kernels_for(Isa isa) {
-  static const KernelTable generic = RWKV_KERNEL_TABLE(Isa::Generic, generic);
-  static const KernelTable avx2 = RWKV_KERNEL_TABLE(Isa::Avx2, avx2);
-  static const KernelTable avx512 = RWKV_KERNEL_TABLE(Isa::Avx512, avx512);
+  // Tile shapes (TileShape): 16 AVX-512 registers of accumulators (8 x 2, or one row of 8 panels); 8 pairs of
+  // AVX2 registers (4 x 1); 8 quadruples of 16-byte registers (2 x 1).
+  static const KernelTable generic = RWKV_KERNEL_TABLE(Isa::Generic, (TileShape{2, 1, 2}), generic);
+  static const KernelTable avx2 = RWKV_KERNEL_TABLE(Isa::Avx2, (TileShape{4, 1, 4}), avx2);
+  static const KernelTable avx512 = RWKV_KERNEL_TABLE(Isa::Avx512, (TileShape{8, 2, 8}), avx512);
   if (!isa_supported(isa)) throw Error(str("ISA ", isa_name(isa), " is not supported by this CPU"));
   switch (isa) {
     case Isa::Generic:

@@ -38,12 +38,25 @@ enum class Epilogue { Store, Tanh, Sigmoid, ReluSquared, Accumulate };
 constexpr int kI8GroupPanels = 4;
 constexpr int kI8RowBytes = 16 * kI8GroupPanels;
 
+// The tile shapes that keep an ISA's accumulators in its registers (a tile of 16-column panels needs mr x np
+// 16-float accumulators: one register each with AVX-512, two with AVX2, four with 16-byte vectors). The GEMM
+// driver cuts products into tiles of up to `rows` rows and `panels` panels, and gives the trailing one or
+// two rows of a row block (decode, short queries) tiles of `wide_panels / rows` panels, so their
+// multiply-adds form independent chains. Every kernel takes every shape of its contract; these only choose.
+struct TileShape {
+  int rows;         // 1..8
+  int panels;       // 1..2
+  int wide_panels;  // 1, 2, 4 or 8
+};
+
 // Micro-kernels implemented per ISA. All take fp32 data; pointers need no alignment.
 struct KernelTable {
   Isa isa;
+  TileShape tiles;
   // C[m, n0:n0+16*np] = epi(A[m, 0:K] · Bpanels), for rows m in [0, mr) (mr <= 8) and np panels (np <= 2;
   // one- and two-row tiles up to 8 and 4). Bp points at panel p's K×16 block; panels are contiguous with
-  // stride K*16. n_valid limits the columns written in the last panel (1..16*np).
+  // stride K*16. n_valid limits the columns written in the last panel (1..16*np). Results do not depend
+  // on the tile shape.
   void (*gemm_tile)(int mr, int np, int K, const float* A, std::size_t lda, const float* Bp, float* C,
                     std::size_t ldc, int n_valid, Epilogue epi);
   // WKV-7 over T tokens of one head (N = 64). S is the head's state [i=value][j=key], updated in place.

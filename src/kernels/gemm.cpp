@@ -13,11 +13,8 @@ namespace rwkv {
 
 namespace {
 
-constexpr int kTileRows = 8;    // rows per micro-kernel call
-constexpr int kTilePanels = 2;  // 16-column panels per micro-kernel call
-constexpr int kBlockRows = 64;  // rows per parallel task
-// Panels per tile for a one-row tile (half as many for two rows): independent FMA chains for decode.
-constexpr int kSmallTilePanels = 8;
+// Tiles have the ISA's shapes (KernelTable::tiles).
+constexpr int kBlockRows = 64;   // rows per parallel task
 constexpr int kBlockPanels = 8;  // panels per parallel task (128 columns)
 // A one-row tile whose A row leaves enough of its weight lines unread sums only its non-zero entries
 // (KernelTable::gemm_row_sparse). A 64-byte line of weights holds one k (fp32, int8: a group row) or one k
@@ -356,7 +353,8 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
   GemmScratch own;  // outlives the tile loop, which reads the rounded and quantised rows
   if (bf16_elems > 0 || q8_bytes > 0)
     prepare_rows(kt, pool, M, prepared, scratch ? *scratch : own, bf16_elems, q8_bytes, q8_rows);
-  if ((M - 1) % kTileRows == 0)  // the last row is a one-row tile (decode: the only row)
+  const TileShape shape = kt.tiles;
+  if ((M - 1) % shape.rows == 0)  // the last row is a one-row tile (decode: the only row)
     for (PreparedJob& pj : prepared)
       if (pj.job->B->precision() != WeightPrecision::W8A8) list_nonzero(pj, M - 1);
   auto run_task = [&](std::size_t task, int) {
@@ -373,18 +371,18 @@ void gemm_many(const KernelTable& kt, ThreadPool& pool, int M, std::span<const G
     const int rb = static_cast<int>(local) % row_blocks, cb = static_cast<int>(local) / row_blocks;
     const int m_end = std::min(M, (rb + 1) * kBlockRows);
     const int p_end = std::min(B.panels(), (cb + 1) * kBlockPanels);
-    // A trailing tile of one or two rows runs with wide tiles (see kSmallTilePanels).
+    // A trailing tile of one or two rows runs with wide tiles (TileShape::wide_panels).
     const int m_begin = rb * kBlockRows;
-    const int last_tile = m_begin + (m_end - m_begin - 1) / kTileRows * kTileRows;
+    const int last_tile = m_begin + (m_end - m_begin - 1) / shape.rows * shape.rows;
     const int m_small = m_end - last_tile <= 2 ? last_tile : m_end;
-    for (int p = cb * kBlockPanels; p < p_end && m_begin < m_small; p += kTilePanels) {
-      const int np = std::min(kTilePanels, p_end - p);
+    for (int p = cb * kBlockPanels; p < p_end && m_begin < m_small; p += shape.panels) {
+      const int np = std::min(shape.panels, p_end - p);
       const int n_valid = std::min(np * 16, B.N() - p * 16);
-      for (int m = m_begin; m < m_small; m += kTileRows)
-        tile(kt, pj, m, std::min(kTileRows, m_small - m), p, np, n_valid);
+      for (int m = m_begin; m < m_small; m += shape.rows)
+        tile(kt, pj, m, std::min(shape.rows, m_small - m), p, np, n_valid);
     }
     if (m_small < m_end) {
-      const int mr = m_end - m_small, wide = kSmallTilePanels / mr;
+      const int mr = m_end - m_small, wide = std::max(1, shape.wide_panels / mr);
       for (int p = cb * kBlockPanels, np = 0; p < p_end; p += np) {
         np = std::min(wide, p_end - p);
         np = np >= 8 ? 8 : np >= 4 ? 4 : np >= 2 ? 2 : 1;  // the widths the micro-kernels have

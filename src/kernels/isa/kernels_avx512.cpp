@@ -60,6 +60,7 @@ struct Bf16RowSparseAvx512 {
 namespace rwkv::isa {
 
 RWKV_DEFINE_COMMON_KERNELS(avx512)
+RWKV_DEFINE_PORTABLE_Q8_TILE(avx512)
 
 void gemm_tile_bf16_avx512(int mr, int np, int KP, const std::uint16_t* A, std::size_t lda,
                            const std::uint16_t* Bp, float* C, std::size_t ldc, int n_valid,

@@ -6,5 +6,6 @@ namespace rwkv::isa {
 
 RWKV_DEFINE_COMMON_KERNELS(generic)
 RWKV_DEFINE_PORTABLE_BF16_TILE(generic)
+RWKV_DEFINE_PORTABLE_Q8_TILE(generic)
 
 }  // namespace rwkv::isa
