@@ -31,6 +31,7 @@ class BlockWorkspace {
   // rows x ld_bf16 (>= width, even) in place of xr..xg (later in the block, xr16 holds the attention
   // output and xk16 the channel mix's shift).
   void reserve_bf16(int rows, int width);
+  // hidden (rows x ffn) may share the memory of r .. y, which the channel mix no longer needs.
   float *u, *xr, *xw, *xk, *xv, *xa, *xg, *r, *k, *v, *dec, *a, *g, *kk, *y, *lora_w, *lora_a, *lora_g,
       *lora_v, *hidden;
   std::uint16_t *xr16 = nullptr, *xw16 = nullptr, *xk16 = nullptr, *xv16 = nullptr, *xa16 = nullptr,
