@@ -123,6 +123,7 @@ void ZeroShares(benchmark::internal::Benchmark* b) {
 BENCHMARK_CAPTURE(BM_GemmZerosInRow, fp32, rwkv::WeightPrecision::F32)->Apply(ZeroShares);
 BENCHMARK_CAPTURE(BM_GemmZerosInRow, bf16, rwkv::WeightPrecision::BF16)->Apply(ZeroShares);
 BENCHMARK_CAPTURE(BM_GemmZerosInRow, int8, rwkv::WeightPrecision::Int8)->Apply(ZeroShares);
+BENCHMARK_CAPTURE(BM_GemmZerosInRow, w8a8, rwkv::WeightPrecision::W8A8)->Apply(ZeroShares);
 
 void BM_Wkv7(benchmark::State& state) {
   const int T = static_cast<int>(state.range(0));

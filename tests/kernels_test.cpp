@@ -3,6 +3,7 @@
 // of a row does not depend on M, the tiling or the thread count (bit-identical).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -146,9 +147,27 @@ TEST_P(KernelIsa, RowSparseKernelsMatchDenseOneRowTiles) {
   std::vector<int> kps;
   for (int kp = 0; kp < KP; ++kp)
     if (((ab[1 + 2 * kp] | ab[2 + 2 * kp]) & 0x7fffu) != 0) kps.push_back(kp);
+  // W8A8 skips whole k quads: a row whose quads are zero half the time (and other entries at random),
+  // quantised one byte off alignment.
+  const PackedMatrix W = PackedMatrix::from_rows(B.data(), K, N, WeightPrecision::W8A8);
+  const int KQ = W.quads();
+  auto aq = random_vec(K, rng);
+  for (int k = 0; k < K; ++k)
+    if (u(rng) < 0.2f || (k / 4) % 2 == 1 || u(rng) < 0.3f * ((k / 4) % 3 == 0)) aq[k] = 0.0f;
+  std::vector<std::uint8_t> q8(4 * KQ + 1);
+  const float a_scale = kt.quantize_row_q8(aq.data(), K, q8.data() + 1, 4 * KQ);
+  std::vector<int> qs;
+  for (int q = 0; q < KQ; ++q) {
+    std::uint32_t quad;
+    std::memcpy(&quad, q8.data() + 1 + 4 * q, 4);
+    if (quad != 0x80808080u) qs.push_back(q);
+  }
   ASSERT_LT(ks.size(), std::size_t(K));
   ASSERT_LT(kps.size(), std::size_t(KP));
-  const int nk = static_cast<int>(ks.size()), nkp = static_cast<int>(kps.size());
+  ASSERT_LT(qs.size(), std::size_t(KQ));
+  ASSERT_GT(qs.size(), std::size_t(KQ) / 4);
+  const int nk = static_cast<int>(ks.size()), nkp = static_cast<int>(kps.size()),
+            nq = static_cast<int>(qs.size());
   for (Epilogue e : {Epilogue::Store, Epilogue::Accumulate, Epilogue::ReluSquared, Epilogue::Tanh}) {
     for (int np : {1, 2, 4, 8}) {
       SCOPED_TRACE("np=" + std::to_string(np) + " epilogue " + std::to_string(static_cast<int>(e)));
@@ -181,6 +200,13 @@ TEST_P(KernelIsa, RowSparseKernelsMatchDenseOneRowTiles) {
       kt.gemm_row_sparse_bf16(np, nkp, kps.data(), ab.data() + 1, KP, H.panel_bf16(0), sparse.data(), n_valid,
                               e);
       expect_same("bf16");
+      std::fill(dense.begin(), dense.end(), acc ? 0.25f : -1.0f);
+      std::fill(sparse.begin(), sparse.end(), acc ? 0.25f : -2.0f);
+      kt.gemm_tile_q8(1, np, KQ, q8.data() + 1, 4 * KQ, &a_scale, W.panel_q8(0), W.panel_colsums(0),
+                      W.panel_scales(0), dense.data(), 0, n_valid, e);
+      kt.gemm_row_sparse_q8(np, nq, qs.data(), q8.data() + 1, KQ, W.panel_q8(0), W.panel_scales(0), a_scale,
+                            sparse.data(), n_valid, e);
+      expect_same("w8a8");
     }
   }
 }

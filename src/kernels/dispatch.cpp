@@ -77,7 +77,8 @@ Isa select_isa() {
     .token_mix_keep_bf16 = &isa::token_mix_keep_bf16_##SUFFIX, .wkv_inputs = &isa::wkv_inputs_##SUFFIX, \
     .wkv_output = &isa::wkv_output_##SUFFIX, .gemm_row_sparse = &isa::gemm_row_sparse_##SUFFIX,         \
     .gemm_row_sparse_bf16 = &isa::gemm_row_sparse_bf16_##SUFFIX,                                        \
-    .gemm_row_sparse_i8 = &isa::gemm_row_sparse_i8_##SUFFIX                                             \
+    .gemm_row_sparse_i8 = &isa::gemm_row_sparse_i8_##SUFFIX,                                            \
+    .gemm_row_sparse_q8 = &isa::gemm_row_sparse_q8_##SUFFIX                                             \
   }
 
 const KernelTable& kernels_for(Isa isa) {

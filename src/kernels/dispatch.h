@@ -140,6 +140,13 @@ struct KernelTable {
   // The same with int8 weights and their column scales (gemm_tile_i8's B).
   void (*gemm_row_sparse_i8)(int np, int nk, const int* ks, const float* a, int K, const std::int8_t* Bp,
                              const float* scales, float* C, int n_valid, Epilogue epi);
+  // The same for one W8A8 row (gemm_tile_q8's A and B, the row's scale a_scale) over the listed k quads (qs,
+  // ascending; every other quad of the row is four bytes of 128, i.e. zero): it sums (a - 128) w over those
+  // quads, the integer the dense tile gets from its sum minus 128 colsum, so C is gemm_tile_q8's with mr = 1
+  // bit for bit.
+  void (*gemm_row_sparse_q8)(int np, int nq, const int* qs, const std::uint8_t* a, int KQ,
+                             const std::int8_t* Bp, const float* w_scales, float a_scale, float* C,
+                             int n_valid, Epilogue epi);
 };
 
 const KernelTable& kernels_for(Isa isa);  // throws rwkv::Error if not supported by this CPU

@@ -32,6 +32,9 @@ namespace rwkv::isa {
   void gemm_row_sparse_i8_##SUFFIX(int np, int nk, const int* ks, const float* a, int K,                     \
                                    const std::int8_t* Bp, const float* scales, float* C, int n_valid,        \
                                    Epilogue epi);                                                            \
+  void gemm_row_sparse_q8_##SUFFIX(int np, int nq, const int* qs, const std::uint8_t* a, int KQ,             \
+                                   const std::int8_t* Bp, const float* w_scales, float a_scale, float* C,    \
+                                   int n_valid, Epilogue epi);                                               \
   void to_bf16_##SUFFIX(const float* x, std::uint16_t* out, int n, int padded);                              \
   float quantize_row_q8_##SUFFIX(const float* x, int n, std::uint8_t* out, int padded);                      \
   void layer_norm_##SUFFIX(const float* x, float* y, int n, const float* w, const float* b, float eps);      \
