@@ -46,7 +46,7 @@ void expect_prefill_peak(const nlohmann::json& pre, double run_end_gflops) {
 
 TEST(CliBench, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
   const auto r = run_cli(
-      "bench --layers 2 --embd 64 --docs 2 --tokens 8 --reps 1 --query-tokens 4 --decode-tokens 2 "
+      "bench --layers 2 --embd 64 --docs 2 --tokens 8 --reps 3 --query-tokens 4 --decode-tokens 2 "
       "--all-precisions --length-sweep 16,32 --threads 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -65,7 +65,15 @@ TEST(CliBench, ReportsEveryModeWithItsOwnMemoryAndAccuracy) {
     EXPECT_GE(m.at("peak_rss_mb").get<double>(), m.at("rss_before_load_mb").get<double>());
     ASSERT_EQ(m.at("length_sweep").size(), 2u);
     EXPECT_EQ(m.at("length_sweep")[1].at("tokens").get<int>(), 32);
-    EXPECT_GT(m.at("length_sweep")[1].at("peak_rss_mb").get<double>(), 0);
+    for (const auto& point : m.at("length_sweep")) {
+      EXPECT_GT(point.at("peak_rss_mb").get<double>(), point.at("rss_before_load_mb").get<double>());
+      // One reading per round (--reps), each in its own process; the rate reported is their median.
+      auto rounds = point.at("tokens_per_s_rounds").get<std::vector<double>>();
+      ASSERT_EQ(rounds.size(), 3u);
+      for (double rate : rounds) EXPECT_GT(rate, 0);
+      std::sort(rounds.begin(), rounds.end());
+      EXPECT_EQ(point.at("tokens_per_s").get<double>(), rounds[1]);
+    }
     if (std::string(mode) != "fp32") {
       EXPECT_GT(m.at("cosine_vs_fp32").at("min").get<double>(), 0.99);
       EXPECT_LE(m.at("cosine_vs_fp32").at("min").get<double>(), 1.0 + 1e-6);
