@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,12 @@ struct KernelTable;
 }  // namespace rwkv
 
 namespace rwkv::cli {
+
+// The middle value of a non-empty set of readings (the upper of the two middle ones for an even count).
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
 
 // Median wall time in seconds of `reps` runs of f(), after one warm-up run.
 template <typename F>
@@ -27,8 +34,7 @@ double median_seconds(int reps, F&& f) {
     f();
     t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return median(std::move(t));
 }
 
 // GFLOP/s of the FMA probe (independent fp32 multiply-adds, the arithmetic's ceiling) on `threads` of the

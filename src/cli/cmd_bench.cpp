@@ -141,9 +141,7 @@ nlohmann::json bench_lengths(const BenchArgs& a, const std::string& path, const 
   }
   for (std::size_t i = 0; i < a.sweep.size(); ++i) {
     out[i]["tokens_per_s_rounds"] = rates[i];
-    std::vector<double> sorted = rates[i];
-    std::sort(sorted.begin(), sorted.end());
-    out[i]["tokens_per_s"] = sorted[sorted.size() / 2];
+    out[i]["tokens_per_s"] = median(rates[i]);
   }
   return out;
 }
